@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The default reporter prints vitest's usual summary; the JSON report lets .ci/run print
+    // plain "N passed, M failed" totals that cannot be mistaken for a run that executed nothing.
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    pool: "threads",
+    maxWorkers: 2
+  }
+})
