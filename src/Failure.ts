@@ -232,7 +232,7 @@ export const isClassified = (u: unknown): u is Classified<unknown> => isTransien
  * ```
  * @since 0.1.0
  */
-export type Classifier<in E> = <X extends E>(error: X) => Classified<X> | undefined
+export type Classifier<in E> = (error: E) => Classified<E> | undefined
 
 // ---------------------------------------------------------------------------------------------
 // Retry-After
@@ -426,7 +426,7 @@ const isProgrammingError = (u: unknown): boolean =>
  * ```
  * @since 0.1.0
  */
-export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) => Classified<E> => {
+export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) => ClassifiedError<E> => {
   const unknownTransient = options.unknown === "Transient"
   const extraTransient = options.transientPatterns ?? []
   const extraPermanent = options.permanentPatterns ?? []
@@ -473,12 +473,12 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
     return inspect(field(u, "cause"), depth + 1)
   }
 
-  return <E>(error: E): Classified<E> => {
-    if (isTransient(error) || isPermanent(error)) return error as unknown as Classified<E>
+  return <E>(error: E): ClassifiedError<E> => {
+    if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
     const found = inspect(error, 0)
-    if (found !== undefined) return fromVerdict(error, found.verdict, found.retryAfter)
+    if (found !== undefined) return fromVerdict(error, found.verdict, found.retryAfter) as ClassifiedError<E>
     // A TypeError, RangeError, ReferenceError or SyntaxError is a bug: retrying runs the bug again.
-    return fromVerdict(error, { transient: unknownTransient && !isProgrammingError(error), kind: "Unknown" })
+    return fromVerdict(error, { transient: unknownTransient && !isProgrammingError(error), kind: "Unknown" }) as ClassifiedError<E>
   }
 }
 
@@ -494,7 +494,7 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
  * ```
  * @since 0.1.0
  */
-export const defaultClassifier: <E>(error: E) => Classified<E> = makeClassifier()
+export const defaultClassifier: <E>(error: E) => ClassifiedError<E> = makeClassifier()
 
 /**
  * Combines a partial classifier with a fallback (the default classifier unless given).
@@ -509,9 +509,9 @@ export const defaultClassifier: <E>(error: E) => Classified<E> = makeClassifier(
  */
 export const orElse = <E>(
   classifier: Classifier<E>,
-  fallback: <X>(error: X) => Classified<X> = defaultClassifier
-): <X extends E>(error: X) => Classified<X> =>
-<X extends E>(error: X) => classifier(error) ?? fallback(error)
+  fallback: <X>(error: X) => ClassifiedError<X> = defaultClassifier
+): (error: E) => ClassifiedError<E> =>
+(error: E) => (classifier(error) as ClassifiedError<E> | undefined) ?? fallback(error)
 
 /**
  * Classifies the typed errors of an effect into `Transient | Permanent`. Errors that already are
@@ -544,8 +544,8 @@ export const classify: {
  */
 export const resolveClassifier = <E>(classifier: Classifier<E> | undefined): (error: E) => Classified<E> =>
   classifier === undefined
-    ? defaultClassifier
+    ? defaultClassifier as (error: E) => Classified<E>
     : (error: E) => {
       if (isTransient(error) || isPermanent(error)) return error as unknown as Classified<E>
-      return classifier(error) ?? defaultClassifier(error)
+      return classifier(error) ?? defaultClassifier(error) as Classified<E>
     }

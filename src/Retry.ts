@@ -89,6 +89,22 @@ export interface RetryEvent<E> {
 }
 
 /**
+ * A retry budget as the retry loop sees it: a shared allowance that caps how much retrying all
+ * calls of a policy may do together, so retries cannot multiply the load of an outage.
+ * `RetryBudget` builds these; any object of this shape works.
+ *
+ * @since 0.1.0
+ */
+export interface Budget {
+  /** Called synchronously once per call, before its first attempt. */
+  readonly onRequest: () => void
+  /** Called synchronously when a call succeeds; `retried` tells whether it took retries. */
+  readonly onSuccess: (retried: boolean) => void
+  /** Asks to spend for one retry of this failure; `false` denies it and ends the loop. */
+  readonly tryAcquire: (failure: Transient<unknown>) => Effect.Effect<boolean>
+}
+
+/**
  * Options for retrying on an explicit schedule.
  *
  * @since 0.1.0
@@ -110,6 +126,8 @@ export interface RetryOptions<E, R = never> {
   readonly honorRetryAfter?: boolean | undefined
   /** Log retries (Warn), success after retries (Info) and giving up (Error). Default `true`. */
   readonly log?: boolean | undefined
+  /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
+  readonly budget?: Budget | undefined
 }
 
 /**
@@ -150,6 +168,7 @@ interface Plan<E, R> {
   readonly maxAttempts: number | undefined
   readonly honorRetryAfter: boolean
   readonly log: boolean
+  readonly budget: Budget | undefined
 }
 
 const isScheduleOptions = <E, R>(u: RetryOptions<E, R> | RetryPolicyOptions<E, R> | RetryPolicy): u is RetryOptions<E, R> =>
@@ -196,7 +215,8 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
       operation: input.operation ?? "operation",
       maxAttempts: input.maxAttempts,
       honorRetryAfter: input.honorRetryAfter ?? true,
-      log: input.log ?? true
+      log: input.log ?? true,
+      budget: input.budget
     }
   }
   const policyInput: Record<string, unknown> = {}
@@ -211,7 +231,7 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
     schedule: fromPolicy(policy),
     classify: (error: E) => {
       const verdict = custom === undefined ? undefined : custom(error)
-      return verdict ?? fallback(error)
+      return verdict ?? fallback(error) as Classified<E>
     },
     allowKind: kindFilter(policy),
     while: input.while,
@@ -219,7 +239,8 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
     operation: input.operation ?? policy.name ?? "operation",
     maxAttempts: policy.maxRetries + 1,
     honorRetryAfter: false,
-    log: input.log ?? true
+    log: input.log ?? true,
+    budget: input.budget
   }
 }
 
@@ -291,6 +312,9 @@ const retryLoop = <A, E, R, R2>(
         const hint = retryAfterOf(last)
         if (hint !== undefined) delay = Duration.max(delay, hint)
       }
+      if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
+      }
       if (plan.log) {
         yield* Effect.logWarning(`Retrying ${plan.operation} after error`).pipe(
           Effect.annotateLogs(annotations(plan, attempt, last, { delayMs: Duration.toMillis(delay) }))
@@ -303,6 +327,7 @@ const retryLoop = <A, E, R, R2>(
       attempt++
       const result = yield* Effect.result(Effect.provideService(self, CurrentAttempt, attempt))
       if (result._tag === "Success") {
+        plan.budget?.onSuccess(true)
         if (plan.log) {
           yield* Effect.logInfo(`Retry succeeded for ${plan.operation}`).pipe(
             Effect.annotateLogs(annotations(plan, attempt, undefined, { retries: attempt - 1 }))
@@ -362,5 +387,14 @@ export const retry: {
     const verdict = plan.classify(error)
     return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
   }
-  return Effect.catch(self, loop) as Effect.Effect<A, RetryError<E>, R | R2>
+  const budget = plan.budget
+  if (budget === undefined) return Effect.catch(self, loop) as Effect.Effect<A, RetryError<E>, R | R2>
+  const counted = Effect.map(self, (a) => {
+    budget.onSuccess(false)
+    return a
+  })
+  return Effect.suspend(() => {
+    budget.onRequest()
+    return Effect.catch(counted, loop)
+  }) as Effect.Effect<A, RetryError<E>, R | R2>
 })

@@ -114,7 +114,7 @@ describe("seed 001's delay tables (no jitter, then the jitter range)", () => {
 })
 
 /** Runs an always-failing call under a policy on the TestClock and returns the attempt times. */
-const attemptTimes = (policy: Parameters<typeof Retry.retry>[0], advance: Duration.Input) =>
+const attemptTimes = (policy: Retry.RetryPolicyOptions<Error>, advance: Duration.Input) =>
   Effect.gen(function*() {
     const times: Array<number> = []
     const call = Effect.gen(function*() {
