@@ -232,7 +232,7 @@ export const isClassified = (u: unknown): u is Classified<unknown> => isTransien
  * ```
  * @since 0.1.0
  */
-export type Classifier<in E> = (error: E) => Classified<E> | undefined
+export type Classifier<E> = (error: E) => Classified<E> | undefined
 
 // ---------------------------------------------------------------------------------------------
 // Retry-After
