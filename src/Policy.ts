@@ -99,6 +99,9 @@ export const Jitter: Schema.Codec<JitterMode, "none" | "full" | "equal" | number
  */
 export const KindSchema = Schema.Literals(kinds)
 
+const maxBelowInitial = (initial: Duration.Duration): string =>
+  `Expected maxDelay to be at least initialDelay (${Duration.format(initial)})`
+
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
   schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
@@ -141,7 +144,7 @@ export const RetryPolicy = Schema.Struct({
   unknownErrors: withDefault(Schema.Literals(["Transient", "Permanent"]), "Permanent")
 }).check(Schema.makeFilter((policy) =>
   Duration.isLessThan(policy.maxDelay, policy.initialDelay)
-    ? { path: ["maxDelay"], issue: "Expected maxDelay to be at least initialDelay" }
+    ? { path: ["maxDelay"], issue: maxBelowInitial(policy.initialDelay) }
     : undefined
 ))
 
@@ -220,13 +223,39 @@ const aliases: ReadonlyArray<readonly [alias: string, canonical: string]> = [
   ["exponentialBase", "multiplier"]
 ]
 
-const toIssues = (issue: SchemaIssue.Issue): Array<PolicyIssue> =>
-  SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => ({
-    path: (i.path ?? []).map((segment) =>
+const showValue = (value: unknown): string => {
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
+  if (value === undefined) return "undefined"
+  try {
+    const json = JSON.stringify(value)
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json
+  } catch {
+    return String(value)
+  }
+}
+
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  let current = input
+  for (const segment of path) {
+    if (typeof current !== "object" || current === null) return undefined
+    current = (current as Record<PropertyKey, unknown>)[segment]
+  }
+  return current
+}
+
+/**
+ * Flattens a Schema issue into one `PolicyIssue` per bad field, each message ending with the value
+ * that was given, so a reader of a log line can see what to fix without the input at hand.
+ *
+ * @internal
+ */
+export const toIssues = (issue: SchemaIssue.Issue, input: unknown): Array<PolicyIssue> =>
+  SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => {
+    const path = (i.path ?? []).map((segment) =>
       typeof segment === "object" && segment !== null ? (segment as { key: PropertyKey }).key : segment
-    ),
-    message: i.message
-  }))
+    )
+    return { path, message: `${i.message}, got ${showValue(valueAt(input, path))}` }
+  })
 
 /**
  * Rewrites seed-style field names to the canonical ones, and `maxAttempts` to `maxRetries`,
@@ -249,7 +278,10 @@ const normalizeRetryInput = (input: unknown): { readonly value: unknown; readonl
     if ("maxRetries" in value) {
       issues.push({ path: ["maxAttempts"], message: "Give either maxAttempts or maxRetries, not both" })
     } else if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 1) {
-      issues.push({ path: ["maxAttempts"], message: "Expected an integer of at least 1 (attempts include the first call)" })
+      issues.push({
+        path: ["maxAttempts"],
+        message: `Expected an integer of at least 1 (attempts include the first call), got ${showValue(attempts)}`
+      })
     } else {
       value.maxRetries = attempts - 1
     }
@@ -272,7 +304,7 @@ export const decodeRetryPolicyResult = (
   if (Exit.isSuccess(exit) && issues.length === 0) return { _tag: "Ok", policy: exit.value }
   if (Exit.isFailure(exit)) {
     const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-    if (error !== undefined && error._tag === "Fail") issues.push(...toIssues(error.error.issue))
+    if (error !== undefined && error._tag === "Fail") issues.push(...toIssues(error.error.issue, value))
     issues.push(...crossFieldIssues(value, issues))
   }
   return { _tag: "Err", error: new PolicyError({ issues: dedupe(issues) }) }
@@ -293,12 +325,12 @@ const dedupe = (issues: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> => {
 // fields it compares are themselves valid, so one pass names every problem.
 const crossFieldIssues = (value: unknown, found: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> => {
   if (typeof value !== "object" || value === null) return []
-  if (found.some((issue) => issue.path[0] === "maxDelay" && issue.path.length === 1 && issue.message.includes("at least initialDelay"))) return []
+  if (found.some((issue) => issue.path.length === 1 && issue.path[0] === "maxDelay")) return []
   const record = value as Record<string, unknown>
   const initial = toDelayUnknown(record.initialDelay ?? 1000)
   const max = toDelayUnknown(record.maxDelay ?? 30_000)
   if (initial !== undefined && max !== undefined && Duration.isLessThan(max, initial)) {
-    return [{ path: ["maxDelay"], message: "Expected maxDelay to be at least initialDelay" }]
+    return [{ path: ["maxDelay"], message: `${maxBelowInitial(initial)}, got ${showValue(record.maxDelay ?? 30_000)}` }]
   }
   return []
 }
