@@ -11,10 +11,10 @@ interface HttpError {
 type X = { readonly x: 1 }
 type Y = { readonly y: 2 }
 
-declare const verdicts: Effect.Effect<string, Failure.Transient<X> | Failure.Permanent<Y>>
-declare const raw: Effect.Effect<number, HttpError>
-declare const mixed: Effect.Effect<number, Failure.Transient<X> | HttpError>
-declare const infallible: Effect.Effect<number>
+const verdicts: Effect.Effect<string, Failure.Transient<X> | Failure.Permanent<Y>> = Effect.succeed("ok")
+const raw: Effect.Effect<number, HttpError> = Effect.succeed(1)
+const mixed: Effect.Effect<number, Failure.Transient<X> | HttpError> = Effect.succeed(2)
+const infallible: Effect.Effect<number> = Effect.succeed(3)
 
 describe("types", () => {
   it("Retry.retry over Transient<X> | Permanent<Y> fails with Permanent<Y> | RetriesExhausted<X>", () => {
