@@ -13,16 +13,18 @@ import { type Kind, kinds } from "./internal/kind.ts"
 
 const delayExpectation = "a non-negative finite duration, such as \"500 millis\", \"2 seconds\" or a number of milliseconds"
 
-const toDelay = (input: number | string): Option.Option<Duration.Duration> => {
+const toDelay = (input: number | string | Duration.Duration): Option.Option<Duration.Duration> => {
   const parsed = typeof input === "number"
     ? (Number.isFinite(input) ? Option.some(Duration.millis(input)) : Option.none())
-    : Duration.fromInput(input.trim() as Duration.Input)
+    : typeof input === "string"
+    ? Duration.fromInput(input.trim() as Duration.Input)
+    : Option.some(input)
   return Option.filter(parsed, (d) => Duration.isFinite(d) && Duration.toMillis(d) >= 0)
 }
 
 /**
- * A delay or timeout: a string such as `"500 millis"` / `"2 seconds"` or a number of milliseconds,
- * decoded to a `Duration`. Negative, NaN and infinite values are rejected.
+ * A delay or timeout: a string such as `"500 millis"` / `"2 seconds"`, a number of milliseconds,
+ * or a `Duration`, decoded to a `Duration`. Negative, NaN and infinite values are rejected.
  *
  * @example
  * ```ts
@@ -32,12 +34,16 @@ const toDelay = (input: number | string): Option.Option<Duration.Duration> => {
  * ```
  * @since 0.1.0
  */
-export const Delay: Schema.Codec<Duration.Duration, number | string> = Schema.Union([Schema.Number, Schema.String])
+export const Delay: Schema.Codec<Duration.Duration, number | string | Duration.Duration> = Schema.Union([
+  Schema.Number,
+  Schema.String,
+  Schema.Duration.annotate({ expected: delayExpectation })
+])
   .annotate({ expected: delayExpectation })
   .pipe(
     Schema.decodeTo(
       Schema.Duration,
-      SchemaTransformation.transformEffect<Duration.Duration, number | string>({
+      SchemaTransformation.transformEffect<Duration.Duration, number | string | Duration.Duration>({
         decode: (input, options) =>
           Option.match(toDelay(input), {
             onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ expected: delayExpectation }, input, options)),
@@ -336,7 +342,7 @@ const crossFieldIssues = (value: unknown, found: ReadonlyArray<PolicyIssue>): Ar
 }
 
 const toDelayUnknown = (u: unknown): Duration.Duration | undefined =>
-  typeof u === "number" || typeof u === "string" ? Option.getOrUndefined(toDelay(u)) : undefined
+  typeof u === "number" || typeof u === "string" || Duration.isDuration(u) ? Option.getOrUndefined(toDelay(u)) : undefined
 
 /**
  * Decodes and validates a retry policy from unknown input (JSON, env, code). Fails with a

@@ -268,6 +268,20 @@ describe("Retry.retry", () => {
       }
     }))
 
+  it.effect("accepts a decoded policy (a preset) and Duration values", () =>
+    Effect.gen(function*() {
+      const { effect, state } = scripted([{ status: 503 }, { status: 503 }])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ ...Policy.presets.database.retry, log: false })))
+      yield* TestClock.adjust(1000)
+      assert.strictEqual(yield* Fiber.join(fiber), 3)
+      assert.deepStrictEqual(state.times, [0, 100, 300])
+      const b = scripted([{ status: 503 }])
+      const fb = yield* Effect.forkChild(b.effect.pipe(Retry.retry({ initialDelay: Duration.millis(250), jitter: "none", log: false })))
+      yield* TestClock.adjust(1000)
+      yield* Fiber.join(fb)
+      assert.deepStrictEqual(b.state.times.map((t) => t - b.state.times[0]!), [0, 250])
+    }))
+
   it.effect("works data-first", () =>
     Effect.gen(function*() {
       const value = yield* Retry.retry(Effect.succeed("x"), { schedule: Backoff.fixed(1) })

@@ -8,7 +8,7 @@ import { explain, render } from "../src/cli/explain.ts"
 import { Policy } from "../src/index.ts"
 
 const runCli = (...args: Array<string>) => {
-  const result = spawnSync(process.execPath, ["src/cli/main.ts", ...args], { encoding: "utf8", timeout: 30_000 })
+  const result = spawnSync(process.execPath, ["src/cli/bin.ts", ...args], { encoding: "utf8", timeout: 30_000 })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 

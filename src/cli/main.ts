@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `effect-resilience` command line: `explain` prints what a retry policy will do.
  *
@@ -9,7 +8,6 @@
  *
  * @since 0.1.0
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Data, Duration, Effect, FileSystem, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Policy from "../Policy.ts"
@@ -111,7 +109,3 @@ const app = Command.make("effect-resilience").pipe(
  * @since 0.1.0
  */
 export const main = Command.run(app, { version: "0.1.0" })
-
-if (import.meta.main) {
-  main.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
-}
