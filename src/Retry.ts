@@ -9,7 +9,6 @@
  * @since 0.1.0
  */
 import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
-import { dual } from "effect/Function"
 import { fromPolicy, retryAfterOf } from "./Backoff.ts"
 import {
   type Classified,
@@ -377,11 +376,20 @@ export const retry: {
     self: Effect.Effect<A, E, R>,
     options: RetryOptions<NoInfer<E>, R2> | RetryPolicyOptions<NoInfer<E>, R2>
   ): Effect.Effect<A, RetryError<E>, R | R2>
-} = dual(2, <A, E, R, R2>(
+} = function(this: unknown) {
+  // Written out instead of `dual` so the data-last form decodes the policy once, when
+  // `Retry.retry(options)` is called, not each time the result is applied to an effect.
+  if (arguments.length === 1) {
+    const plan = planFor(arguments[0])
+    return (self: Effect.Effect<unknown, unknown, unknown>) => applyPlan(self, plan)
+  }
+  return applyPlan(arguments[0], planFor(arguments[1]))
+} as typeof retry
+
+const applyPlan = <A, E, R, R2>(
   self: Effect.Effect<A, E, R>,
-  options: RetryOptions<E, R2> | RetryPolicyOptions<E, R2>
+  plan: Plan<E, R2> | PolicyError
 ): Effect.Effect<A, RetryError<E>, R | R2> => {
-  const plan = planFor(options)
   if (plan instanceof PolicyError) return Effect.die(plan)
   const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
     const verdict = plan.classify(error)
@@ -397,4 +405,4 @@ export const retry: {
     budget.onRequest()
     return Effect.catch(counted, loop)
   }) as Effect.Effect<A, RetryError<E>, R | R2>
-})
+}
