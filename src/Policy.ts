@@ -57,6 +57,12 @@ export const Delay: Schema.Codec<Duration.Duration, number | string | Duration.D
 /**
  * The backoff strategies a policy can name.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.Strategy)("fibonacci") // "fibonacci"
+ * ```
  * @since 0.1.0
  */
 export const Strategy = Schema.Literals(["exponential", "linear", "fixed", "fibonacci", "decorrelated"])
@@ -74,6 +80,13 @@ const Ratio = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
  * Jitter: `"none" | "full" | "equal"`, a ratio in 0..1 (`0.1` = ±10 %), `{ ratio }`, or a boolean
  * (`true` = ±10 %, as seed 003's `Jitter: true`).
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.Jitter)(0.2) // { ratio: 0.2 }
+ * Schema.decodeUnknownSync(Policy.Jitter)(true) // { ratio: 0.1 }
+ * ```
  * @since 0.1.0
  */
 export const Jitter: Schema.Codec<JitterMode, "none" | "full" | "equal" | number | boolean | { readonly ratio: number }> = Schema
@@ -101,6 +114,12 @@ export const Jitter: Schema.Codec<JitterMode, "none" | "full" | "equal" | number
 /**
  * A failure kind, as a schema.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.KindSchema)("RateLimit") // "RateLimit"
+ * ```
  * @since 0.1.0
  */
 export const KindSchema = Schema.Literals(kinds)
