@@ -32,3 +32,10 @@ export * as Retry from "./Retry.ts"
  * @since 0.1.0
  */
 export * as Policy from "./Policy.ts"
+
+/**
+ * Retry budgets shared by all calls of a policy: a token bucket (AWS) or a ratio of requests (Finagle, SRE book).
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudget from "./RetryBudget.ts"
