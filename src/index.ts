@@ -39,3 +39,10 @@ export * as Policy from "./Policy.ts"
  * @since 0.1.0
  */
 export * as RetryBudget from "./RetryBudget.ts"
+
+/**
+ * Timeouts: per attempt (transient, retried) and for the whole call (permanent).
+ *
+ * @since 0.1.0
+ */
+export * as Timeout from "./Timeout.ts"
