@@ -46,3 +46,10 @@ export * as RetryBudget from "./RetryBudget.ts"
  * @since 0.1.0
  */
 export * as Timeout from "./Timeout.ts"
+
+/**
+ * Bulkheads: at most N concurrent calls and M waiting, the rest rejected at once.
+ *
+ * @since 0.1.0
+ */
+export * as Bulkhead from "./Bulkhead.ts"
