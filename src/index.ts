@@ -53,3 +53,10 @@ export * as Timeout from "./Timeout.ts"
  * @since 0.1.0
  */
 export * as Bulkhead from "./Bulkhead.ts"
+
+/**
+ * Hedging: start another attempt when the first is slow; the first success wins.
+ *
+ * @since 0.1.0
+ */
+export * as Hedge from "./Hedge.ts"

@@ -19,14 +19,15 @@ export class Issues {
     return value
   }
 
-  /** A duration that must be finite and strictly positive; returns its milliseconds (NaN when bad). */
-  positiveDuration(path: string, value: Duration.Input): number {
-    const millis = Option.match(Duration.fromInput(value), {
+  /** A duration that must be finite and positive (or zero, when allowed); returns its milliseconds (NaN when bad). */
+  positiveDuration(path: string, value: Duration.Input, allowZero = false): number {
+    const parsed = typeof value === "number" && Number.isNaN(value) ? Option.none() : Duration.fromInput(value)
+    const millis = Option.match(parsed, {
       onNone: () => Number.NaN,
       onSome: (d) => (Duration.isFinite(d) ? Duration.toMillis(d) : Number.NaN)
     })
-    if (!(millis > 0)) {
-      this.list.push({ path: [path], message: `Expected a positive finite duration, got ${JSON.stringify(String(value))}` })
+    if (!(millis > 0 || (allowZero && millis === 0))) {
+      this.list.push({ path: [path], message: `Expected a ${allowZero ? "non-negative" : "positive"} finite duration, got ${JSON.stringify(String(value))}` })
     }
     return millis
   }
