@@ -60,3 +60,10 @@ export * as Bulkhead from "./Bulkhead.ts"
  * @since 0.1.0
  */
 export * as Hedge from "./Hedge.ts"
+
+/**
+ * Fallbacks: a value or an effect when everything else failed, chosen by the failure's kind.
+ *
+ * @since 0.1.0
+ */
+export * as Fallback from "./Fallback.ts"
