@@ -67,3 +67,10 @@ export * as Hedge from "./Hedge.ts"
  * @since 0.1.0
  */
 export * as Fallback from "./Fallback.ts"
+
+/**
+ * Dead letters: calls that gave up, kept in memory or in an append-only JSON-lines file.
+ *
+ * @since 0.1.0
+ */
+export * as DeadLetter from "./DeadLetter.ts"
