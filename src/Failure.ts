@@ -413,7 +413,7 @@ const isProgrammingError = (u: unknown): boolean =>
  * Builds a classifier from the catalogue of known errors, tuned by options.
  *
  * Order of evidence: explicit verdicts (`Transient`/`Permanent`), a rejection by an open
- * circuit, Effect's `TimeoutError`, HTTP status (`status`, `statusCode`, `response.status`,
+ * circuit, Effect's `TimeoutError`, a full bulkhead (transient `RateLimit`), HTTP status (`status`, `statusCode`, `response.status`,
  * `$metadata.httpStatusCode`), explicit `retryable`/`retriable` flags, Node/undici, cloud and
  * SQLSTATE codes (`code`, `name`, `errno`, `Code`), message patterns; each step also looks through
  * `cause` chains. Anything else gets the `unknown` verdict.
@@ -442,6 +442,7 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
       return { verdict: { transient: false, kind: "CircuitOpen" } }
     }
     if (tag === "TimeoutError") return { verdict: { transient: true, kind: "Timeout" } }
+    if (tag === "BulkheadFull") return { verdict: { transient: true, kind: "RateLimit" } }
     if (typeof u === "number") {
       const verdict = statusVerdict(u)
       return verdict && { verdict }

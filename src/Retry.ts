@@ -97,8 +97,11 @@ export interface RetryEvent<E> {
 export interface Budget {
   /** Called synchronously once per call, before its first attempt. */
   readonly onRequest: () => void
-  /** Called synchronously when a call succeeds; `retried` tells whether it took retries. */
-  readonly onSuccess: (retried: boolean) => void
+  /**
+   * Called synchronously when a call succeeds; `retried` tells whether it took retries, and
+   * `last` is then the failure whose retry succeeded (a token bucket refunds that retry's cost).
+   */
+  readonly onSuccess: (retried: boolean, last?: Transient<unknown>) => void
   /** Asks to spend for one retry of this failure; `false` denies it and ends the loop. */
   readonly tryAcquire: (failure: Transient<unknown>) => Effect.Effect<boolean>
 }
@@ -326,7 +329,7 @@ const retryLoop = <A, E, R, R2>(
       attempt++
       const result = yield* Effect.result(Effect.provideService(self, CurrentAttempt, attempt))
       if (result._tag === "Success") {
-        plan.budget?.onSuccess(true)
+        plan.budget?.onSuccess(true, last)
         if (plan.log) {
           yield* Effect.logInfo(`Retry succeeded for ${plan.operation}`).pipe(
             Effect.annotateLogs(annotations(plan, attempt, undefined, { retries: attempt - 1 }))

@@ -1,0 +1,166 @@
+/**
+ * Bulkhead: a cap on concurrent calls to one dependency, so a slow dependency cannot take every
+ * fiber, connection or socket of the process with it.
+ *
+ * At most `maxConcurrent` calls run; at most `maxQueue` more wait (first come, first served);
+ * anything beyond is rejected at once with `BulkheadFull`. `Failure.defaultClassifier` treats that
+ * rejection as `Transient` of kind `"RateLimit"`: it is load shedding, like a server's 429, and
+ * clears as soon as a slot frees up.
+ *
+ * @since 0.1.0
+ */
+import { Data, Effect, Semaphore } from "effect"
+import { dual } from "effect/Function"
+import { Issues } from "./internal/options.ts"
+import type { PolicyError } from "./Policy.ts"
+
+/**
+ * The rejection when every slot and every queue place is taken.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const guarded: Effect.Effect<string, Bulkhead.BulkheadFull>
+ * const handled = guarded.pipe(Effect.catchTag("BulkheadFull", (e) => Effect.succeed(`${e.name} is busy`)))
+ * ```
+ * @since 0.1.0
+ */
+export class BulkheadFull extends Data.TaggedError("BulkheadFull")<{
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+}> {
+  override get message(): string {
+    return `Bulkhead ${this.name} is full (${this.maxConcurrent} running, ${this.maxQueue} queued)`
+  }
+}
+
+/**
+ * A snapshot of a bulkhead.
+ *
+ * @since 0.1.0
+ */
+export interface Stats {
+  /** Calls holding a slot now. */
+  readonly running: number
+  /** Calls waiting for a slot now. */
+  readonly queued: number
+  /** Calls rejected since the bulkhead was made. */
+  readonly rejected: number
+}
+
+/**
+ * A bulkhead; share one value between every call it guards.
+ *
+ * @since 0.1.0
+ */
+export interface Bulkhead {
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  /** Runs the effect in a slot, waits for one, or fails with `BulkheadFull`. */
+  readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadFull, R>
+  readonly stats: Effect.Effect<Stats>
+  readonly statsUnsafe: () => Stats
+}
+
+/**
+ * Options of `make`.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Calls allowed to run at once (an integer >= 1). */
+  readonly maxConcurrent: number
+  /** Calls allowed to wait for a slot (an integer >= 0). Default 0: reject when all slots are busy. */
+  readonly maxQueue?: number | undefined
+  /** For errors and logs. Default `"bulkhead"`. */
+  readonly name?: string | undefined
+}
+
+/**
+ * Makes a bulkhead. A waiting call that is interrupted leaves the queue. Fails with
+ * `Policy.PolicyError` naming every bad option.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const query: Effect.Effect<string>
+ *
+ * const program = Effect.gen(function*() {
+ *   const bulkhead = yield* Bulkhead.make({ maxConcurrent: 10, maxQueue: 20, name: "db" })
+ *   return yield* bulkhead.execute(query)
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
+  Effect.suspend(() => {
+    const issues = new Issues()
+    const maxConcurrent = issues.number("maxConcurrent", options.maxConcurrent, 1, true)
+    const maxQueue = issues.number("maxQueue", options.maxQueue ?? 0, 0, true)
+    const error = issues.error()
+    if (error !== undefined) return Effect.fail(error)
+    const name = options.name ?? "bulkhead"
+    const semaphore = Semaphore.makeUnsafe(maxConcurrent)
+    const full = new BulkheadFull({ name, maxConcurrent, maxQueue })
+    // `admitted` counts running and queued calls; `running` those past the semaphore.
+    let admitted = 0
+    let running = 0
+    let rejected = 0
+    const leave = Effect.sync(() => {
+      admitted--
+    })
+    const finish = Effect.sync(() => {
+      running--
+    })
+    const execute = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> => {
+      const inSlot = semaphore.withPermits(1)(
+        Effect.suspend(() => {
+          running++
+          return Effect.ensuring(self, finish)
+        })
+      )
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.suspend((): Effect.Effect<A, E | BulkheadFull, R> => {
+          if (admitted >= maxConcurrent + maxQueue) {
+            rejected++
+            return Effect.fail(full)
+          }
+          admitted++
+          return Effect.ensuring(restore(inSlot), leave)
+        })
+      )
+    }
+    const statsUnsafe = (): Stats => ({ running, queued: admitted - running, rejected })
+    return Effect.succeed<Bulkhead>({
+      name,
+      maxConcurrent,
+      maxQueue,
+      execute,
+      stats: Effect.sync(statsUnsafe),
+      statsUnsafe
+    })
+  })
+
+/**
+ * Pipeable `bulkhead.execute`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ *
+ * declare const bulkhead: Bulkhead.Bulkhead
+ * const guarded = Effect.succeed("ok").pipe(Bulkhead.protect(bulkhead))
+ * ```
+ * @since 0.1.0
+ */
+export const protect: {
+  (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadFull, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead): Effect.Effect<A, E | BulkheadFull, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead) => bulkhead.execute(self))

@@ -1,0 +1,216 @@
+/**
+ * RetryBudget: one allowance of retries shared by every call of a policy, so that retries cannot
+ * multiply the load of an outage (3 retries per call are 4× the load when everything fails).
+ *
+ * Two shapes: `tokenBucket` (AWS SDK standard retry quota: retries spend tokens, successes refund
+ * them) and `ratio` (Finagle / Google SRE book ch. 21: retries at most a fraction of the requests of
+ * a sliding window, plus a small reserve). Both implement `Retry.Budget`; pass one as `budget` to
+ * `Retry.retry`. Their hooks are synchronous and read a `Clock` captured at construction, so a
+ * successful call costs no effects.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect } from "effect"
+import type { Transient } from "./Failure.ts"
+import { Issues } from "./internal/options.ts"
+import { SlidingCounts } from "./internal/slidingCounts.ts"
+import { TokenBucket } from "./internal/tokenBucket.ts"
+import type { PolicyError } from "./Policy.ts"
+import type { Budget } from "./Retry.ts"
+
+/**
+ * A snapshot of a budget. Counters are totals since the budget was made.
+ *
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly strategy: "tokenBucket" | "ratio"
+  /** Tokens left (token bucket), or retries still allowed in the current window (ratio). */
+  readonly available: number
+  /** Calls seen (`onRequest`). */
+  readonly requests: number
+  readonly retriesGranted: number
+  readonly retriesDenied: number
+}
+
+/**
+ * A retry budget: a `Retry.Budget` that can also report its state.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryBudget } from "effect-resilience"
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudget.tokenBucket()
+ *   const { available } = yield* budget.stats // 500
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export interface RetryBudget extends Budget {
+  /** The current state, as an effect. */
+  readonly stats: Effect.Effect<Stats>
+  /** The current state, read synchronously. */
+  readonly statsUnsafe: () => Stats
+}
+
+/**
+ * Options of `tokenBucket`. Defaults are the AWS SDK's standard retry quota.
+ *
+ * @since 0.1.0
+ */
+export interface TokenBucketOptions {
+  /** Tokens when full. Default 500. */
+  readonly capacity?: number | undefined
+  /** Tokens one retry costs. Default 5. */
+  readonly retryCost?: number | undefined
+  /** Tokens one retry of a `Timeout`-kind failure costs. Default 10. */
+  readonly timeoutRetryCost?: number | undefined
+  /** Tokens a success on the first try refunds (AWS's `noRetryIncrement`). Default 1. */
+  readonly successRefund?: number | undefined
+}
+
+const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure !== undefined && failure.kind === "Timeout"
+
+/**
+ * A token bucket, AWS SDK style: it starts full (`capacity` 500); a retry costs `retryCost` (5),
+ * or `timeoutRetryCost` (10) when the failure's kind is `"Timeout"`; a retry is denied when the
+ * bucket holds less than its cost. A call that succeeds after retries refunds the cost of its last
+ * retry; a call that succeeds at once refunds `successRefund` (1). The level never exceeds the
+ * capacity. With the defaults, an outage can spend at most 100 retries before successes refill it.
+ *
+ * Fails with `Policy.PolicyError` naming every bad option.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, RetryBudget } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, { readonly status: number }>
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudget.tokenBucket({ capacity: 500 })
+ *   // share `budget` between every call of this policy:
+ *   return yield* call.pipe(Retry.retry({ maxRetries: 3, budget }))
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const tokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
+  Effect.suspend(() => {
+    const issues = new Issues()
+    const config = {
+      capacity: issues.number("capacity", options.capacity ?? 500, 0),
+      retryCost: issues.number("retryCost", options.retryCost ?? 5, 0),
+      timeoutRetryCost: issues.number("timeoutRetryCost", options.timeoutRetryCost ?? 10, 0),
+      noRetryIncrement: issues.number("successRefund", options.successRefund ?? 1, 0)
+    }
+    const error = issues.error()
+    if (error !== undefined) return Effect.fail(error)
+    const bucket = new TokenBucket(config)
+    const statsUnsafe = (): Stats => ({
+      strategy: "tokenBucket",
+      available: bucket.tokens,
+      requests: bucket.requests,
+      retriesGranted: bucket.granted,
+      retriesDenied: bucket.denied
+    })
+    const budget: RetryBudget = {
+      onRequest: () => {
+        bucket.requests++
+      },
+      onSuccess: (retried, last) => bucket.refund(retried ? isTimeout(last) : undefined),
+      tryAcquire: (failure) => Effect.sync(() => bucket.tryAcquire(isTimeout(failure))),
+      stats: Effect.sync(statsUnsafe),
+      statsUnsafe
+    }
+    return Effect.succeed(budget)
+  })
+
+/**
+ * Options of `ratio`. Defaults are Finagle's.
+ *
+ * @since 0.1.0
+ */
+export interface RatioOptions {
+  /** Retries allowed per request seen in the window. Default 0.1 (10 %). */
+  readonly ratio?: number | undefined
+  /** A reserve of retries per second of the window, so low-traffic callers can still retry. Default 10. */
+  readonly minPerSecond?: number | undefined
+  /** The sliding window. Default `"10 seconds"`. */
+  readonly window?: Duration.Input | undefined
+  /** How many buckets the window is counted in (its resolution). Default 10. */
+  readonly buckets?: number | undefined
+}
+
+/**
+ * A ratio budget, Finagle / SRE-book style: within the sliding `window`, retries granted stay at or
+ * below `ratio × requests + minPerSecond × window seconds`. Time comes from the `Clock` of the
+ * fiber that runs this constructor (so `TestClock` drives it), counted in `buckets`, O(1) per call.
+ *
+ * With `ratio: 0.1`, a full outage costs about 1.1 attempts per call instead of 1 + maxRetries.
+ * Fails with `Policy.PolicyError` naming every bad option.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, RetryBudget } from "effect-resilience"
+ *
+ * declare const call: Effect.Effect<string, { readonly status: number }>
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudget.ratio({ ratio: 0.1, minPerSecond: 10, window: "10 seconds" })
+ *   return yield* call.pipe(Retry.retry({ maxRetries: 3, budget }))
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
+  Effect.gen(function*() {
+    const issues = new Issues()
+    const share = issues.number("ratio", options.ratio ?? 0.1, 0)
+    const minPerSecond = issues.number("minPerSecond", options.minPerSecond ?? 10, 0)
+    const windowMillis = issues.positiveDuration("window", options.window ?? "10 seconds")
+    const buckets = issues.number("buckets", options.buckets ?? 10, 1, true)
+    const error = issues.error()
+    if (error !== undefined) return yield* Effect.fail(error)
+    const clock = yield* Clock.Clock
+    const reserve = minPerSecond * (windowMillis / 1000)
+    const counts = new SlidingCounts(windowMillis, buckets, clock.currentTimeMillisUnsafe())
+    let requests = 0
+    let granted = 0
+    let denied = 0
+    const allowed = () => share * counts.requests + reserve
+    const statsUnsafe = (): Stats => {
+      counts.advance(clock.currentTimeMillisUnsafe())
+      return {
+        strategy: "ratio",
+        available: Math.max(0, Math.floor(allowed() - counts.retries)),
+        requests,
+        retriesGranted: granted,
+        retriesDenied: denied
+      }
+    }
+    const budget: RetryBudget = {
+      onRequest: () => {
+        requests++
+        counts.addRequest(clock.currentTimeMillisUnsafe())
+      },
+      onSuccess: () => {},
+      tryAcquire: () =>
+        Effect.sync(() => {
+          const now = clock.currentTimeMillisUnsafe()
+          counts.advance(now)
+          if (counts.retries + 1 > allowed()) {
+            denied++
+            return false
+          }
+          counts.addRetry(now)
+          granted++
+          return true
+        }),
+      stats: Effect.sync(statsUnsafe),
+      statsUnsafe
+    }
+    return budget
+  })

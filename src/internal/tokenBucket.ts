@@ -1,0 +1,48 @@
+/**
+ * A token bucket for retries (AWS SDK "standard" retry quota): retries spend tokens, successes
+ * refund them, the level never exceeds the capacity. Pure and synchronous.
+ *
+ * @internal
+ */
+
+export interface TokenBucketConfig {
+  readonly capacity: number
+  readonly retryCost: number
+  readonly timeoutRetryCost: number
+  readonly noRetryIncrement: number
+}
+
+export class TokenBucket {
+  tokens: number
+  requests = 0
+  granted = 0
+  denied = 0
+
+  readonly config: TokenBucketConfig
+
+  constructor(config: TokenBucketConfig) {
+    this.config = config
+    this.tokens = config.capacity
+  }
+
+  costOf(isTimeout: boolean): number {
+    return isTimeout ? this.config.timeoutRetryCost : this.config.retryCost
+  }
+
+  tryAcquire(isTimeout: boolean): boolean {
+    const cost = this.costOf(isTimeout)
+    if (this.tokens < cost) {
+      this.denied++
+      return false
+    }
+    this.tokens -= cost
+    this.granted++
+    return true
+  }
+
+  /** `retriedTimeout` is `undefined` for a first-try success, else whether the paid retry was for a timeout. */
+  refund(retriedTimeout: boolean | undefined): void {
+    const amount = retriedTimeout === undefined ? this.config.noRetryIncrement : this.costOf(retriedTimeout)
+    this.tokens = Math.min(this.config.capacity, this.tokens + amount)
+  }
+}

@@ -1,0 +1,143 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import { Backoff, Failure, Retry, RetryBudget } from "../src/index.ts"
+
+const schedule = Backoff.fixed("100 millis").pipe(Backoff.recurs(3))
+const server = Failure.transient("down", { kind: "Server" })
+const timeout = Failure.transient("slow", { kind: "Timeout" })
+
+/** A call that always fails after 10 ms (so concurrent callers are all in flight before anyone retries). */
+const outage = (attempts: { n: number }) =>
+  Effect.sleep("10 millis").pipe(
+    Effect.andThen(Effect.sync(() => attempts.n++)),
+    Effect.andThen(Effect.fail(server))
+  )
+
+/** N concurrent callers of `outage`, each retried up to 3 times; returns the total attempts. */
+const runOutage = (callers: number, budget: Retry.Budget | undefined) =>
+  Effect.gen(function*() {
+    const attempts = { n: 0 }
+    const call = outage(attempts).pipe(Retry.retry({ schedule, log: false, ...(budget ? { budget } : {}) }))
+    const fiber = yield* Effect.forkChild(
+      Effect.all(Array.from({ length: callers }, () => Effect.flip(call)), { concurrency: "unbounded" })
+    )
+    yield* TestClock.adjust("10 seconds")
+    const errors = yield* Fiber.join(fiber)
+    return { attempts: attempts.n, errors }
+  })
+
+describe("RetryBudget.tokenBucket", () => {
+  it.effect("a denied retry ends Retry.retry with reason \"budget\"", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 5 })
+      const fiber = yield* Effect.forkChild(Effect.flip(Effect.fail(server).pipe(Retry.retry({ schedule, budget, log: false }))))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "RetriesExhausted")
+      if (error._tag !== "RetriesExhausted") return
+      assert.strictEqual(error.reason, "budget")
+      assert.strictEqual(error.attempts, 2) // one retry paid with the 5 tokens, the next denied
+      const stats = yield* budget.stats
+      assert.deepStrictEqual(stats, { strategy: "tokenBucket", available: 0, requests: 1, retriesGranted: 1, retriesDenied: 1 })
+    }))
+
+  it.effect("a retry of a Timeout costs timeoutRetryCost", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 15 })
+      assert.isTrue(yield* budget.tryAcquire(timeout)) // 15 - 10
+      assert.isFalse(yield* budget.tryAcquire(timeout)) // 5 < 10
+      assert.isTrue(yield* budget.tryAcquire(server)) // 5 - 5
+      assert.strictEqual(budget.statsUnsafe().available, 0)
+    }))
+
+  it.effect("refunds restore capacity, never above it", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 12, retryCost: 5, timeoutRetryCost: 10 })
+      assert.isTrue(yield* budget.tryAcquire(server))
+      assert.strictEqual(budget.statsUnsafe().available, 7)
+      budget.onSuccess(true, server) // refunds the retry's cost
+      assert.strictEqual(budget.statsUnsafe().available, 12)
+      assert.isTrue(yield* budget.tryAcquire(timeout))
+      budget.onSuccess(false) // a first-try success refunds 1
+      assert.strictEqual(budget.statsUnsafe().available, 3)
+      budget.onSuccess(true, timeout)
+      assert.strictEqual(budget.statsUnsafe().available, 12) // 3 + 10, capped at 12
+    }))
+
+  it.effect("Retry.retry refunds a retried success through the budget", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 10 })
+      let calls = 0
+      const flaky = Effect.suspend(() => (++calls === 1 ? Effect.fail(server) : Effect.succeed("ok")))
+      const fiber = yield* Effect.forkChild(flaky.pipe(Retry.retry({ schedule, budget, log: false })))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok")
+      const stats = budget.statsUnsafe()
+      assert.strictEqual(stats.available, 10)
+      assert.strictEqual(stats.retriesGranted, 1)
+      assert.strictEqual(stats.requests, 1)
+    }))
+
+  it.effect("under a full outage, 100 callers spend at most capacity / retryCost retries", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket() // 500 tokens, 5 per retry: 100 retries
+      const { attempts, errors } = yield* runOutage(100, budget)
+      assert.strictEqual(attempts, 200)
+      assert.isTrue(errors.every((e) => e._tag === "RetriesExhausted"))
+    }))
+
+  it.effect("bad options fail with a PolicyError naming each field", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(RetryBudget.tokenBucket({ capacity: -1, retryCost: Number.NaN }))
+      assert.deepStrictEqual(error.issues.map((i) => i.path), [["capacity"], ["retryCost"]])
+    }))
+})
+
+describe("RetryBudget.ratio", () => {
+  it.effect("without a budget, 3 retries amplify a full outage 4×; a 10 % budget keeps it near 1.1×", () =>
+    Effect.gen(function*() {
+      const unbudgeted = yield* runOutage(100, undefined)
+      assert.strictEqual(unbudgeted.attempts, 400)
+      const budget = yield* RetryBudget.ratio({ ratio: 0.1, minPerSecond: 0 })
+      const { attempts, errors } = yield* runOutage(100, budget)
+      assert.isAtMost(attempts, 110)
+      assert.isAtLeast(attempts, 105) // the budget does grant retries, about 10 of them
+      assert.isTrue(errors.some((e) => e._tag === "RetriesExhausted" && e.reason === "budget"))
+      const stats = budget.statsUnsafe()
+      assert.strictEqual(stats.requests, 100)
+      assert.strictEqual(stats.retriesGranted, attempts - 100)
+    }))
+
+  it.effect("the minimum per second is a reserve for low traffic", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.ratio({ ratio: 0, minPerSecond: 1, window: "10 seconds" })
+      assert.strictEqual(budget.statsUnsafe().available, 10)
+      for (let i = 0; i < 10; i++) assert.isTrue(yield* budget.tryAcquire(server))
+      assert.isFalse(yield* budget.tryAcquire(server))
+      assert.strictEqual(budget.statsUnsafe().retriesDenied, 1)
+    }))
+
+  it.effect("the window slides with the Clock: old requests and retries are forgotten", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.ratio({ ratio: 0.5, minPerSecond: 0, window: "10 seconds" })
+      for (let i = 0; i < 4; i++) budget.onRequest()
+      assert.isTrue(yield* budget.tryAcquire(server))
+      assert.strictEqual(budget.statsUnsafe().available, 1) // 0.5 × 4 − 1
+      yield* TestClock.adjust("5 seconds")
+      budget.onRequest()
+      budget.onRequest()
+      assert.strictEqual(budget.statsUnsafe().available, 2) // 0.5 × 6 − 1
+      yield* TestClock.adjust("6 seconds") // the first 4 requests and the retry left the window
+      assert.strictEqual(budget.statsUnsafe().available, 1) // 0.5 × 2
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(budget.statsUnsafe().available, 0)
+      assert.isFalse(yield* budget.tryAcquire(server))
+    }))
+
+  it.effect("bad options fail with a PolicyError", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(RetryBudget.ratio({ ratio: -0.1, window: "0 seconds", buckets: 1.5 }))
+      assert.deepStrictEqual(error.issues.map((i) => i.path), [["ratio"], ["window"], ["buckets"]])
+    }))
+})
