@@ -22,6 +22,12 @@ import type { RetriesExhausted } from "./Retry.ts"
  * An error as a dead letter stores it: the outer `_tag`, its message, its `Kind`, and the name or
  * tag of the innermost error.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * const error = Schema.decodeUnknownSync(DeadLetter.EncodedError)({ _tag: "RetriesExhausted", message: "gave up", kind: "Server" })
+ * ```
  * @since 0.1.0
  */
 export const EncodedError = Schema.Struct({
@@ -63,6 +69,8 @@ export const Letter = Schema.Struct({
 })
 
 /**
+ * A decoded dead letter.
+ *
  * @since 0.1.0
  */
 export type Letter = typeof Letter.Type
@@ -70,6 +78,14 @@ export type Letter = typeof Letter.Type
 /**
  * Storing or reading dead letters failed (a file system error).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * const recovered = DeadLetter.readFile("/var/lib/app/dead-letters.jsonl").pipe(
+ *   Effect.catchTag("DeadLetterError", (e) => Effect.succeed({ letters: [], skipped: 0, error: e.message }))
+ * )
+ * ```
  * @since 0.1.0
  */
 export class DeadLetterError extends Data.TaggedError("DeadLetterError")<{
