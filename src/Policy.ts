@@ -193,6 +193,163 @@ export type RetryPolicyInput = typeof RetryPolicy.Encoded & {
   readonly backoffFactor?: number
 }
 
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * A rate rule's window: a whole number of calls (`100`) or a duration string (`"1 minute"`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.Window)(100) // 100 (calls)
+ * ```
+ * @since 0.1.0
+ */
+export const Window = Schema.Union([PositiveInt, Schema.String.pipe(Schema.decodeTo(Schema.Duration, SchemaTransformation.transformEffect<Duration.Duration, string>({
+  decode: (input, options) =>
+    Option.match(Option.filter(toDelay(input), (d) => Duration.toMillis(d) > 0), {
+      onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ expected: "a whole number of calls, or a positive duration such as \"1 minute\"" }, input, options)),
+      onSome: Effect.succeed
+    }),
+  encode: (duration) => Effect.succeed(`${Duration.toMillis(duration)} millis`)
+})))])
+
+const RateRule = {
+  threshold: Ratio,
+  minimumCalls: Schema.optionalKey(PositiveInt),
+  window: Window
+}
+
+/**
+ * A circuit breaker policy: when to open (any rule that is given trips it; with none,
+ * 5 consecutive failures), how long to stay open, and how to probe.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * const breaker = Schema.decodeUnknownSync(Policy.BreakerPolicy)({
+ *   failureRate: { threshold: 0.5, minimumCalls: 20, window: "1 minute" },
+ *   openFor: "30 seconds",
+ *   halfOpen: { probes: 3 }
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const BreakerPolicy = Schema.Struct({
+  consecutiveFailures: Schema.optionalKey(PositiveInt),
+  failureRate: Schema.optionalKey(Schema.Struct(RateRule)),
+  slowCallRate: Schema.optionalKey(Schema.Struct({ ...RateRule, slowerThan: Delay })),
+  openFor: withDefault(Delay, 30_000),
+  /** Each consecutive opening lasts `multiplier` times longer than the last (capped by maxOpenFor). */
+  openForMultiplier: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))),
+  maxOpenFor: Schema.optionalKey(Delay),
+  halfOpen: Schema.optionalKey(Schema.Struct({
+    probes: Schema.optionalKey(PositiveInt),
+    successesToClose: Schema.optionalKey(PositiveInt)
+  }))
+})
+
+/**
+ * A decoded breaker policy.
+ *
+ * @since 0.1.0
+ */
+export type BreakerPolicy = typeof BreakerPolicy.Type
+
+/**
+ * A retry budget policy: AWS-SDK-style token bucket, or a ratio of recent requests (SRE book).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.BudgetPolicy)({ type: "ratio", ratio: 0.1 })
+ * ```
+ * @since 0.1.0
+ */
+export const BudgetPolicy = Schema.Union([
+  Schema.Struct({
+    type: Schema.Literal("tokenBucket"),
+    capacity: Schema.optionalKey(PositiveInt),
+    retryCost: Schema.optionalKey(PositiveInt),
+    timeoutRetryCost: Schema.optionalKey(PositiveInt),
+    successRefund: Schema.optionalKey(NonNegativeInt)
+  }),
+  Schema.Struct({
+    type: Schema.Literal("ratio"),
+    ratio: Schema.optionalKey(Ratio),
+    minPerSecond: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
+    window: Schema.optionalKey(Delay)
+  })
+])
+
+/**
+ * A decoded budget policy.
+ *
+ * @since 0.1.0
+ */
+export type BudgetPolicy = typeof BudgetPolicy.Type
+
+/**
+ * A whole pipeline: bulkhead → total timeout → retry (with budget) → circuit breaker → attempt
+ * timeout → hedging, with dead letters and telemetry. Omitted `retry` means seed 000's defaults;
+ * `false` turns a stage off; `circuitBreaker: true` means the breaker defaults.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ * const policy = Effect.runSync(Policy.decodePipeline({
+ *   name: "payments",
+ *   retry: { maxAttempts: 4, initialDelay: "200 millis", jitter: "full" },
+ *   circuitBreaker: { consecutiveFailures: 5, openFor: "30 seconds" },
+ *   budget: { type: "ratio", ratio: 0.1 },
+ *   attemptTimeout: "2 seconds",
+ *   timeout: "10 seconds"
+ * }))
+ * ```
+ * @since 0.1.0
+ */
+export const PipelinePolicy = Schema.Struct({
+  name: Schema.optionalKey(Schema.NonEmptyString),
+  retry: Schema.optionalKey(Schema.Union([Schema.Literal(false), RetryPolicy])),
+  circuitBreaker: Schema.optionalKey(Schema.Union([Schema.Boolean, BreakerPolicy])),
+  budget: Schema.optionalKey(Schema.Union([Schema.Literal(false), BudgetPolicy])),
+  /** Total time for the whole call, retries included; on expiry a Permanent Timeout. */
+  timeout: Schema.optionalKey(Delay),
+  /** Time for one attempt; on expiry a Transient Timeout, which may be retried. */
+  attemptTimeout: Schema.optionalKey(Delay),
+  bulkhead: Schema.optionalKey(Schema.Struct({
+    maxConcurrent: PositiveInt,
+    maxQueue: Schema.optionalKey(NonNegativeInt)
+  })),
+  hedge: Schema.optionalKey(Schema.Struct({
+    delay: Delay,
+    maxAttempts: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)))
+  })),
+  deadLetters: withDefault(Schema.Boolean, false),
+  /** A span per protected call, with an event per retry. */
+  spans: withDefault(Schema.Boolean, false)
+})
+
+/**
+ * A decoded pipeline policy.
+ *
+ * @since 0.1.0
+ */
+export type PipelinePolicy = typeof PipelinePolicy.Type
+
+/**
+ * What a pipeline policy looks like before decoding.
+ *
+ * @since 0.1.0
+ */
+export type PipelinePolicyInput = Omit<typeof PipelinePolicy.Encoded, "retry"> & {
+  readonly retry?: false | RetryPolicyInput
+}
+
 /**
  * One bad field: where it is and what was expected.
  *
@@ -334,6 +491,59 @@ export const decodeRetryPolicyResult = (
   }
   return { _tag: "Err", error: new PolicyError({ issues: dedupe(issues) }) }
 }
+
+const decodePipelineExit = Schema.decodeUnknownExit(PipelinePolicy)
+
+const prefixed = (prefix: PropertyKey, issues: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> =>
+  issues.map((issue) => ({ path: [prefix, ...issue.path], message: issue.message }))
+
+/**
+ * Decodes a pipeline policy, synchronously, into either the policy or every issue found.
+ *
+ * @internal
+ */
+export const decodePipelinePolicyResult = (
+  input: unknown
+): { readonly _tag: "Ok"; readonly policy: PipelinePolicy } | { readonly _tag: "Err"; readonly error: PolicyError } => {
+  let value = input
+  const issues: Array<PolicyIssue> = []
+  const retryInput = typeof input === "object" && input !== null ? (input as { retry?: unknown }).retry : undefined
+  if (typeof retryInput === "object" && retryInput !== null) {
+    const normalized = normalizeRetryInput(retryInput)
+    issues.push(...prefixed("retry", normalized.issues))
+    value = { ...(input as object), retry: normalized.value }
+  }
+  const exit = decodePipelineExit(value, { errors: "all" })
+  if (Exit.isSuccess(exit) && issues.length === 0) return { _tag: "Ok", policy: exit.value }
+  if (Exit.isFailure(exit)) {
+    const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
+    if (error !== undefined && error._tag === "Fail") issues.push(...toIssues(error.error.issue, value))
+    const retryValue = (value as { retry?: unknown } | null)?.retry
+    if (typeof retryValue === "object" && retryValue !== null) {
+      const retryIssues = issues.filter((issue) => issue.path[0] === "retry").map((issue) => ({ ...issue, path: issue.path.slice(1) }))
+      issues.push(...prefixed("retry", crossFieldIssues(retryValue, retryIssues)))
+    }
+  }
+  return { _tag: "Err", error: new PolicyError({ issues: dedupe(issues) }) }
+}
+
+/**
+ * Decodes and validates a pipeline policy (retry, breaker, budget, timeouts, bulkhead, hedging,
+ * dead letters). Fails with a `PolicyError` naming every bad field, e.g. `at retry.maxRetries`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ * const policy = Effect.runSync(Policy.decodePipeline({ retry: { maxRetries: 2 }, circuitBreaker: true }))
+ * ```
+ * @since 0.1.0
+ */
+export const decodePipeline = (input: unknown): Effect.Effect<PipelinePolicy, PolicyError> =>
+  Effect.suspend(() => {
+    const result = decodePipelinePolicyResult(input)
+    return result._tag === "Ok" ? Effect.succeed(result.policy) : Effect.fail(result.error)
+  })
 
 // A union reports the same expectation once per member that failed the same way.
 const dedupe = (issues: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> => {

@@ -74,3 +74,10 @@ export * as Fallback from "./Fallback.ts"
  * @since 0.1.0
  */
 export * as DeadLetter from "./DeadLetter.ts"
+
+/**
+ * Metrics, stats and spans of resilience policies.
+ *
+ * @since 0.1.0
+ */
+export * as Telemetry from "./Telemetry.ts"

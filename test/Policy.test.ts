@@ -156,3 +156,65 @@ describe("Policy.presets", () => {
       assert.deepStrictEqual(delays.map(Duration.toMillis), [1000, 2000, 4000])
     }))
 })
+
+describe("Policy.decodePipeline", () => {
+  it.effect("decodes a full pipeline with nested retry aliases and breaker rules", () =>
+    Effect.gen(function*() {
+      const policy = yield* Policy.decodePipeline({
+        name: "payments",
+        retry: { maxAttempts: 4, baseDelay: "200 millis", jitter: "full" },
+        circuitBreaker: { failureRate: { threshold: 0.5, minimumCalls: 20, window: "1 minute" }, halfOpen: { probes: 3 } },
+        budget: { type: "ratio", ratio: 0.1 },
+        attemptTimeout: "2 seconds",
+        timeout: 10_000,
+        bulkhead: { maxConcurrent: 10, maxQueue: 100 }
+      })
+      assert.strictEqual(policy.retry !== false && policy.retry?.maxRetries, 3)
+      assert.strictEqual(policy.retry !== false && policy.retry && Duration.toMillis(policy.retry.initialDelay), 200)
+      const breaker = policy.circuitBreaker
+      assert.isTrue(typeof breaker === "object" && Duration.isDuration(breaker.failureRate?.window))
+      assert.strictEqual(typeof breaker === "object" && Duration.toMillis(breaker.openFor), 30_000)
+      assert.strictEqual(policy.timeout && Duration.toMillis(policy.timeout), 10_000)
+      assert.strictEqual(policy.deadLetters, false)
+    }))
+
+  it.effect("accepts the presets as pipeline policies", () =>
+    Effect.gen(function*() {
+      for (const preset of Object.values(Policy.presets)) {
+        const policy = yield* Policy.decodePipeline(preset)
+        assert.strictEqual(policy.circuitBreaker, preset.circuitBreaker, preset.name)
+        assert.strictEqual(policy.deadLetters, preset.deadLetters, preset.name)
+        assert.deepStrictEqual(policy.retry, preset.retry, preset.name)
+      }
+    }))
+
+  it("names every bad nested field by its full path", () => {
+    const error = Effect.runSync(Effect.flip(Policy.decodePipeline({
+      retry: { maxRetries: -1, initialDelay: 5000, maxDelay: 10 },
+      circuitBreaker: { consecutiveFailures: 0, failureRate: { threshold: 2, window: 0 }, halfOpen: { probes: 0 } },
+      budget: { type: "ratio", ratio: 1.5 },
+      bulkhead: { maxConcurrent: 0 },
+      hedge: { delay: "soon", maxAttempts: 1 },
+      attemptTimeout: -1
+    })))
+    const paths = error.issues.map((i) => Policy.formatPath(i.path))
+    for (
+      const expected of [
+        "retry.maxRetries",
+        "retry.maxDelay",
+        "circuitBreaker.consecutiveFailures",
+        "circuitBreaker.failureRate.threshold",
+        "circuitBreaker.failureRate.window",
+        "circuitBreaker.halfOpen.probes",
+        "budget.ratio",
+        "bulkhead.maxConcurrent",
+        "hedge.delay",
+        "hedge.maxAttempts",
+        "attemptTimeout"
+      ]
+    ) {
+      assert.include(paths, expected)
+    }
+    assert.include(error.message, "at retry.maxDelay: Expected maxDelay to be at least initialDelay (5s), got 10")
+  })
+})

@@ -1,0 +1,274 @@
+/**
+ * Telemetry: what resilience policies did, as Effect `Metric`s, a stats snapshot, and spans.
+ *
+ * Metric names (DESIGN.md §2): `resilience_attempts_total`, `resilience_retries_total`,
+ * `resilience_retry_delay_seconds`, `resilience_breaker_state`,
+ * `resilience_breaker_transitions_total`, `resilience_rejections_total`,
+ * `resilience_dead_letters_total`, `resilience_budget_exhausted_total`, with attributes
+ * `{ operation, outcome | kind | from/to | reason }`.
+ *
+ * The hot path never calls `Metric.update`: a `Recorder` counts calls, successes and durations in
+ * plain numbers, and `publish` pushes the counts since the last publish to the `Metric`s (a
+ * pipeline layer does that periodically and whenever stats are read). Rare events (retries,
+ * transitions, dead letters, budget denials) update their metrics when they happen.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Metric } from "effect"
+import type { Kind } from "./internal/kind.ts"
+
+/**
+ * The metrics every policy reports to (one series per attribute set).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { Telemetry } from "effect-resilience"
+ * const retries = Metric.value(Metric.withAttributes(Telemetry.metrics.retries, { operation: "http", kind: "Server" }))
+ * ```
+ * @since 0.1.0
+ */
+export const metrics = {
+  attempts: Metric.counter("resilience_attempts_total", {
+    description: "Attempts made by protected calls, by operation and outcome (success | failure)",
+    incremental: true
+  }),
+  retries: Metric.counter("resilience_retries_total", {
+    description: "Retries started, by operation and the kind of failure retried",
+    incremental: true
+  }),
+  retryDelay: Metric.histogram("resilience_retry_delay_seconds", {
+    description: "Waits before retries, in seconds",
+    boundaries: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
+  }),
+  breakerState: Metric.gauge("resilience_breaker_state", {
+    description: "Circuit state: 0 closed, 1 half-open, 2 open, 3 isolated"
+  }),
+  breakerTransitions: Metric.counter("resilience_breaker_transitions_total", {
+    description: "Circuit transitions, by operation, from and to",
+    incremental: true
+  }),
+  rejections: Metric.counter("resilience_rejections_total", {
+    description: "Calls rejected without running (open circuit, full bulkhead), by operation and reason",
+    incremental: true
+  }),
+  deadLetters: Metric.counter("resilience_dead_letters_total", {
+    description: "Calls recorded as dead letters, by operation",
+    incremental: true
+  }),
+  budgetExhausted: Metric.counter("resilience_budget_exhausted_total", {
+    description: "Retries denied by a retry budget, by operation",
+    incremental: true
+  })
+} as const
+
+/**
+ * The numeric value of a circuit state on the `resilience_breaker_state` gauge.
+ *
+ * @example
+ * ```ts
+ * import { Telemetry } from "effect-resilience"
+ * Telemetry.breakerStateValue("Open") // 2
+ * ```
+ * @since 0.1.0
+ */
+export const breakerStateValue = (state: "Closed" | "HalfOpen" | "Open" | "Isolated"): number =>
+  state === "Closed" ? 0 : state === "HalfOpen" ? 1 : state === "Open" ? 2 : 3
+
+/**
+ * What a recorder has counted (a snapshot; seed 002's global and per-operation metrics).
+ *
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly operation: string
+  readonly calls: number
+  readonly successes: number
+  readonly failures: number
+  /** Attempts = calls that ran + retries. */
+  readonly attempts: number
+  readonly retries: number
+  readonly retriesByKind: Readonly<Partial<Record<Kind, number>>>
+  /** `retriesByAttempt[i]`: retries after attempt i + 1 failed. */
+  readonly retriesByAttempt: ReadonlyArray<number>
+  readonly failuresByKind: Readonly<Partial<Record<Kind, number>>>
+  readonly rejections: Readonly<Record<string, number>>
+  readonly deadLetters: number
+  readonly budgetDenied: number
+  /** successes / finished calls, or 1 before any call finished. */
+  readonly successRate: number
+  readonly averageDurationMs: number
+  readonly maxDurationMs: number
+  readonly averageRetryDelayMs: number
+}
+
+/**
+ * Counts what a policy does, in memory. One per operation; cheap to update on the hot path.
+ *
+ * @since 0.1.0
+ */
+export interface Recorder {
+  readonly operation: string
+  /** A call finished (ran at least one attempt). */
+  readonly recordCall: (success: boolean, durationMs: number, kind: Kind | undefined) => void
+  /** A retry is about to wait `delayMs` after attempt `attempt` failed with `kind`. */
+  readonly recordRetry: (kind: Kind, attempt: number, delayMs: number) => Effect.Effect<void>
+  /** A call was rejected without running. */
+  readonly recordRejection: (reason: string) => void
+  readonly recordDeadLetter: Effect.Effect<void>
+  readonly recordBudgetDenied: Effect.Effect<void>
+  /** Pushes what was counted since the last publish to the `Metric`s. */
+  readonly publish: Effect.Effect<void>
+  readonly stats: () => Stats
+}
+
+/**
+ * Makes a recorder for one operation.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Telemetry } from "effect-resilience"
+ * const recorder = Telemetry.makeRecorder("payments")
+ * recorder.recordCall(true, 12, undefined)
+ * Effect.runSync(recorder.publish) // resilience_attempts_total{operation="payments",outcome="success"} += 1
+ * recorder.stats().successRate // 1
+ * ```
+ * @since 0.1.0
+ */
+export const makeRecorder = (operation: string): Recorder => {
+  let calls = 0
+  let successes = 0
+  let retries = 0
+  let durationSum = 0
+  let durationMax = 0
+  let delaySum = 0
+  let deadLetters = 0
+  let budgetDenied = 0
+  const retriesByKind: Partial<Record<Kind, number>> = {}
+  const failuresByKind: Partial<Record<Kind, number>> = {}
+  const retriesByAttempt: Array<number> = []
+  const rejections: Record<string, number> = {}
+  // What publish has already pushed, so each publish adds only the difference.
+  let publishedSuccess = 0
+  let publishedFailure = 0
+  const publishedRejections: Record<string, number> = {}
+
+  const attemptSuccess = Metric.withAttributes(metrics.attempts, { operation, outcome: "success" })
+  const attemptFailure = Metric.withAttributes(metrics.attempts, { operation, outcome: "failure" })
+  const delay = Metric.withAttributes(metrics.retryDelay, { operation })
+  const dead = Metric.withAttributes(metrics.deadLetters, { operation })
+  const denied = Metric.withAttributes(metrics.budgetExhausted, { operation })
+
+  const recordRetry = (kind: Kind, attempt: number, delayMs: number) => {
+    retries++
+    delaySum += delayMs
+    retriesByKind[kind] = (retriesByKind[kind] ?? 0) + 1
+    while (retriesByAttempt.length < attempt) retriesByAttempt.push(0)
+    retriesByAttempt[attempt - 1]!++
+    return Effect.andThen(
+      Metric.update(Metric.withAttributes(metrics.retries, { operation, kind }), 1),
+      Metric.update(delay, delayMs / 1000)
+    )
+  }
+
+  return {
+    operation,
+    recordCall: (success, durationMs, kind) => {
+      calls++
+      if (success) successes++
+      else if (kind !== undefined) failuresByKind[kind] = (failuresByKind[kind] ?? 0) + 1
+      durationSum += durationMs
+      if (durationMs > durationMax) durationMax = durationMs
+    },
+    recordRetry,
+    recordRejection: (reason) => {
+      rejections[reason] = (rejections[reason] ?? 0) + 1
+    },
+    recordDeadLetter: Effect.suspend(() => {
+      deadLetters++
+      return Metric.update(dead, 1)
+    }),
+    recordBudgetDenied: Effect.suspend(() => {
+      budgetDenied++
+      return Metric.update(denied, 1)
+    }),
+    publish: Effect.suspend(() => {
+      const attempts = calls + retries
+      const failedAttempts = attempts - successes
+      const updates: Array<Effect.Effect<void>> = []
+      if (successes > publishedSuccess) updates.push(Metric.update(attemptSuccess, successes - publishedSuccess))
+      if (failedAttempts > publishedFailure) updates.push(Metric.update(attemptFailure, failedAttempts - publishedFailure))
+      publishedSuccess = successes
+      publishedFailure = failedAttempts
+      for (const reason of Object.keys(rejections)) {
+        const delta = rejections[reason]! - (publishedRejections[reason] ?? 0)
+        if (delta > 0) updates.push(Metric.update(Metric.withAttributes(metrics.rejections, { operation, reason }), delta))
+        publishedRejections[reason] = rejections[reason]!
+      }
+      return Effect.all(updates, { discard: true })
+    }),
+    stats: () => ({
+      operation,
+      calls,
+      successes,
+      failures: calls - successes,
+      attempts: calls + retries,
+      retries,
+      retriesByKind: { ...retriesByKind },
+      retriesByAttempt: [...retriesByAttempt],
+      failuresByKind: { ...failuresByKind },
+      rejections: { ...rejections },
+      deadLetters,
+      budgetDenied,
+      successRate: calls === 0 ? 1 : successes / calls,
+      averageDurationMs: calls === 0 ? 0 : durationSum / calls,
+      maxDurationMs: durationMax,
+      averageRetryDelayMs: retries === 0 ? 0 : delaySum / retries
+    })
+  }
+}
+
+/**
+ * Adds up several recorders' stats (seed 002's global metrics across operations).
+ *
+ * @example
+ * ```ts
+ * import { Telemetry } from "effect-resilience"
+ * const total = Telemetry.combine([Telemetry.makeRecorder("a").stats(), Telemetry.makeRecorder("b").stats()])
+ * total.calls // 0
+ * ```
+ * @since 0.1.0
+ */
+export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => {
+  const sumRecord = <K extends string>(records: ReadonlyArray<Readonly<Partial<Record<K, number>>>>) => {
+    const out: Partial<Record<K, number>> = {}
+    for (const record of records) {
+      for (const key of Object.keys(record) as Array<K>) out[key] = (out[key] ?? 0) + (record[key] ?? 0)
+    }
+    return out
+  }
+  const calls = all.reduce((n, s) => n + s.calls, 0)
+  const successes = all.reduce((n, s) => n + s.successes, 0)
+  const retries = all.reduce((n, s) => n + s.retries, 0)
+  const retriesByAttempt: Array<number> = []
+  for (const s of all) s.retriesByAttempt.forEach((n, i) => (retriesByAttempt[i] = (retriesByAttempt[i] ?? 0) + n))
+  return {
+    operation,
+    calls,
+    successes,
+    failures: calls - successes,
+    attempts: calls + retries,
+    retries,
+    retriesByKind: sumRecord(all.map((s) => s.retriesByKind)),
+    retriesByAttempt,
+    failuresByKind: sumRecord(all.map((s) => s.failuresByKind)),
+    rejections: sumRecord(all.map((s) => s.rejections)) as Record<string, number>,
+    deadLetters: all.reduce((n, s) => n + s.deadLetters, 0),
+    budgetDenied: all.reduce((n, s) => n + s.budgetDenied, 0),
+    successRate: calls === 0 ? 1 : successes / calls,
+    averageDurationMs: calls === 0 ? 0 : all.reduce((n, s) => n + s.averageDurationMs * s.calls, 0) / calls,
+    maxDurationMs: all.reduce((n, s) => Math.max(n, s.maxDurationMs), 0),
+    averageRetryDelayMs: retries === 0 ? 0 : all.reduce((n, s) => n + s.averageRetryDelayMs * s.retries, 0) / retries
+  }
+}
