@@ -316,18 +316,37 @@ export const onExhausted: {
     return Effect.gen(function*() {
       const deadLetters = yield* DeadLetters
       const now = yield* Clock.currentTimeMillis
-      const exhausted = error._tag === "RetriesExhausted" ? error : undefined
-      const letter: Letter = {
-        operation: options.operation,
-        error: encodeError(error),
-        attempts: exhausted?.attempts ?? 1,
-        firstAttemptAt: exhausted === undefined ? now : now - Duration.toMillis(exhausted.elapsed),
-        lastAttemptAt: now,
-        tags
-      }
-      yield* deadLetters.publish(letter).pipe(
-        Effect.catch((storeError) => Effect.logError("Could not store a dead letter", storeError))
-      )
+      yield* publishOrLog(deadLetters, letterFor(error, options.operation, tags, now))
     })
   })
 })
+
+/**
+ * The letter for a call that failed for good at `now`: attempts and the first attempt's time come
+ * from `RetriesExhausted`; any other error counts as one attempt.
+ *
+ * @internal
+ */
+export const letterFor = (error: unknown, operation: string, tags: Readonly<Record<string, string>>, now: number): Letter => {
+  const exhausted = typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "RetriesExhausted"
+    ? error as RetriesExhausted<unknown>
+    : undefined
+  return {
+    operation,
+    error: encodeError(error),
+    attempts: exhausted?.attempts ?? 1,
+    firstAttemptAt: exhausted === undefined ? now : now - Duration.toMillis(exhausted.elapsed),
+    lastAttemptAt: now,
+    tags
+  }
+}
+
+/**
+ * Stores a letter; a store failure is logged, never raised, so the caller's own error is kept.
+ *
+ * @internal
+ */
+export const publishOrLog = (deadLetters: DeadLetters["Service"], letter: Letter): Effect.Effect<void> =>
+  deadLetters.publish(letter).pipe(
+    Effect.catch((storeError) => Effect.logError("Could not store a dead letter", storeError))
+  )
