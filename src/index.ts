@@ -32,3 +32,11 @@ export * as Retry from "./Retry.ts"
  * @since 0.1.0
  */
 export * as Policy from "./Policy.ts"
+
+/**
+ * Circuit breakers on `Ref` state: trip rules, open-period backoff, half-open probes, health
+ * checks, manual control, keyed circuits, transitions as a `Stream`.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.ts"
