@@ -356,6 +356,7 @@ const stateCode = { Closed: 0, Open: 1, HalfOpen: 2, Isolated: 3 } as const
 const CLOSED_TICKET = -2
 const ADMIT: M.Event = { _tag: "Admit" }
 const TICK: M.Event = { _tag: "Tick" }
+const CLOSED_SUCCESS: M.Event = { _tag: "Success", ticket: CLOSED_TICKET }
 const NOTHING = undefined as unknown as Effect.Effect<void>
 
 const neutralKinds: ReadonlySet<Kind> = new Set<Kind>(["Client", "Validation", "NotFound", "Auth"])
@@ -409,7 +410,7 @@ class Circuit implements CircuitBreaker {
       const state = this.ref.ref.current
       // The machine returns a closed state with no failures and no windows unchanged on success.
       if (state._tag === "Closed" && state.failures === 0 && !this.shared.windows) return NOTHING
-      return this.apply({ _tag: "Success", ticket: CLOSED_TICKET })
+      return this.apply(CLOSED_SUCCESS)
     }
     return this.onFailureExit(exit.cause, CLOSED_TICKET, false)
   }

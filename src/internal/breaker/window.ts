@@ -35,13 +35,16 @@ export interface CountWindow extends Totals {
   next: number
 }
 
-/** Buckets of `bucketMillis`, the newest at `head`, which starts at `headStart`. */
+/**
+ * Buckets of `bucketMillis`, the newest at `head`, which starts at `headStart`. The counts live
+ * in one typed array (calls, failures, slow per bucket) to keep an idle circuit small.
+ */
 export interface TimeWindow extends Totals {
   readonly _tag: "Time"
   readonly bucketMillis: number
-  readonly bucketCalls: Uint32Array
-  readonly bucketFailures: Uint32Array
-  readonly bucketSlow: Uint32Array
+  readonly size: number
+  /** `[calls, failures, slow]` of bucket i at 3i, 3i+1, 3i+2. */
+  readonly counts: Uint32Array
   head: number
   headStart: number
 }
@@ -58,9 +61,8 @@ export const make = (spec: WindowSpec, now: number): Window => {
   return {
     _tag: "Time",
     bucketMillis,
-    bucketCalls: new Uint32Array(spec.buckets),
-    bucketFailures: new Uint32Array(spec.buckets),
-    bucketSlow: new Uint32Array(spec.buckets),
+    size: spec.buckets,
+    counts: new Uint32Array(spec.buckets * 3),
     head: 0,
     headStart: Math.floor(now / bucketMillis) * bucketMillis,
     calls: 0,
@@ -74,12 +76,11 @@ export const advance = (window: Window, now: number): void => {
   if (window._tag === "Count") return
   const elapsed = now - window.headStart
   if (elapsed < window.bucketMillis) return
-  const size = window.bucketCalls.length
+  const size = window.size
+  const counts = window.counts
   const steps = Math.floor(elapsed / window.bucketMillis)
   if (steps >= size) {
-    window.bucketCalls.fill(0)
-    window.bucketFailures.fill(0)
-    window.bucketSlow.fill(0)
+    counts.fill(0)
     window.calls = 0
     window.failures = 0
     window.slow = 0
@@ -87,12 +88,13 @@ export const advance = (window: Window, now: number): void => {
   } else {
     for (let i = 0; i < steps; i++) {
       const h = (window.head + 1) % size
-      window.calls -= window.bucketCalls[h]!
-      window.failures -= window.bucketFailures[h]!
-      window.slow -= window.bucketSlow[h]!
-      window.bucketCalls[h] = 0
-      window.bucketFailures[h] = 0
-      window.bucketSlow[h] = 0
+      const at = h * 3
+      window.calls -= counts[at]!
+      window.failures -= counts[at + 1]!
+      window.slow -= counts[at + 2]!
+      counts[at] = 0
+      counts[at + 1] = 0
+      counts[at + 2] = 0
       window.head = h
     }
   }
@@ -119,15 +121,16 @@ export const record = (window: Window, bits: number, now: number): void => {
     return
   }
   advance(window, now)
-  const h = window.head
-  window.bucketCalls[h]!++
+  const at = window.head * 3
+  const counts = window.counts
+  counts[at]!++
   window.calls++
   if (failed) {
-    window.bucketFailures[h]!++
+    counts[at + 1]!++
     window.failures++
   }
   if (slow) {
-    window.bucketSlow[h]!++
+    counts[at + 2]!++
     window.slow++
   }
 }
