@@ -37,8 +37,16 @@ const cockatiel = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(5)
 const asyncOne = async () => 1
 const opossum = new CircuitBreakerOpossum(asyncOne, { timeout: false, resetTimeout: 10_000 })
 
+// The floor: a synchronous state read/write inside Effect.suspend + Effect.onExit (DESIGN.md §3).
+const cell = { n: 0 }
+const floor = Effect.suspend(() => {
+  cell.n++
+  return Effect.onExit(one, () => Effect.void)
+})
+
 const names = {
   bare: "bare Effect.runPromise(Effect.succeed(1))",
+  floor: "floor: Effect.suspend + Effect.onExit",
   breaker: "CircuitBreaker.execute (consecutive)",
   rated: "CircuitBreaker.execute (consecutive + 10 s failureRate)",
   retry: "Retry.retry + CircuitBreaker.execute",
@@ -48,6 +56,7 @@ const names = {
   opossum: "opossum fire"
 }
 bench(names.bare, () => Effect.runPromise(one))
+bench(names.floor, () => Effect.runPromise(floor))
 bench(names.breaker, () => Effect.runPromise(guarded))
 bench(names.rated, () => Effect.runPromise(guardedRated))
 bench(names.retry, () => Effect.runPromise(retried))
