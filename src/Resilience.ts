@@ -323,7 +323,7 @@ export class Policies extends Context.Service<Policies, {
  */
 export const protect = (name: string) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R | Policies> =>
-  Effect.flatMap(Policies.asEffect(), (policies) => {
+  Effect.flatMap(Policies, (policies): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R> => {
     const pipeline = policies.getUnsafe(name)
     return pipeline === undefined
       ? Effect.fail(new UnknownPolicy({ name, available: policies.names }))
@@ -342,7 +342,7 @@ export const protect = (name: string) =>
  * @since 0.1.0
  */
 export const stats = (name: string): Effect.Effect<Stats, UnknownPolicy, Policies> =>
-  Effect.flatMap(Policies.asEffect(), (policies) => Effect.flatMap(policies.get(name), (pipeline) => pipeline.stats))
+  Effect.flatMap(Policies, (policies) => Effect.flatMap(policies.get(name), (pipeline) => pipeline.stats))
 
 /**
  * Options of the layers.
@@ -542,7 +542,7 @@ export const layerConfig = (
       for (const name of config.names) {
         const NAME = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
         const read = (field: string) =>
-          Config.option(Config.String(field).pipe(Config.nested(NAME), Config.nested(prefix))).asEffect()
+          Config.option(Config.String(field).pipe(Config.nested(NAME), Config.nested(prefix)))
         const presetName = Option.getOrUndefined(yield* read("PRESET")) ?? (Policy.isPresetName(name) ? name : undefined)
         const input: Record<string, unknown> = presetName === undefined ? {} : { preset: presetName }
         for (const [env, path, type] of envFields) {

@@ -1,6 +1,6 @@
 /**
  * effect-resilience: retry policies as Effect `Schedule`s, typed `Transient`/`Permanent` failures,
- * and policies as validated data.
+ * circuit breakers on `Ref` state, and policies as validated data provided by `Layer`s.
  *
  * @since 0.1.0
  */
@@ -34,42 +34,49 @@ export * as Retry from "./Retry.ts"
 export * as Policy from "./Policy.ts"
 
 /**
- * Retry budgets shared by all calls of a policy: a token bucket (AWS) or a ratio of requests (Finagle, SRE book).
+ * Circuit breakers on `Ref` state: trip rules, half-open probes, health checks, keyed circuits.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.ts"
+
+/**
+ * Retry budgets shared by all calls of a policy, so retries cannot amplify an outage.
  *
  * @since 0.1.0
  */
 export * as RetryBudget from "./RetryBudget.ts"
 
 /**
- * Timeouts: per attempt (transient, retried) and for the whole call (permanent).
+ * Per-attempt and total timeouts as typed, classified failures.
  *
  * @since 0.1.0
  */
 export * as Timeout from "./Timeout.ts"
 
 /**
- * Bulkheads: at most N concurrent calls and M waiting, the rest rejected at once.
+ * Bulkheads: at most N calls at once, at most M waiting, then an immediate typed rejection.
  *
  * @since 0.1.0
  */
 export * as Bulkhead from "./Bulkhead.ts"
 
 /**
- * Hedging: start another attempt when the first is slow; the first success wins.
+ * Hedging: a second attempt when the first is slow; the first success wins.
  *
  * @since 0.1.0
  */
 export * as Hedge from "./Hedge.ts"
 
 /**
- * Fallbacks: a value or an effect when everything else failed, chosen by the failure's kind.
+ * Fallbacks chosen by failure kind when everything else failed.
  *
  * @since 0.1.0
  */
 export * as Fallback from "./Fallback.ts"
 
 /**
- * Dead letters: calls that gave up, kept in memory or in an append-only JSON-lines file.
+ * Dead letters: calls that failed for good, kept for review in memory or an append-only file.
  *
  * @since 0.1.0
  */
@@ -81,3 +88,10 @@ export * as DeadLetter from "./DeadLetter.ts"
  * @since 0.1.0
  */
 export * as Telemetry from "./Telemetry.ts"
+
+/**
+ * Pipelines from policies, provided to programs as named `Layer`s.
+ *
+ * @since 0.1.0
+ */
+export * as Resilience from "./Resilience.ts"
