@@ -24,6 +24,7 @@ import * as M from "./internal/breaker/machine.ts"
 import { applyUnsafe } from "./internal/breaker/store.ts"
 import type { Kind } from "./internal/kind.ts"
 import { PolicyError } from "./Policy.ts"
+import * as Telemetry from "./Telemetry.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Errors and states
@@ -335,18 +336,10 @@ export interface CircuitBreaker {
 // Telemetry
 // ---------------------------------------------------------------------------------------------
 
-const stateGauge = Metric.gauge("resilience_breaker_state", {
-  description: "Circuit state: 0 closed, 1 open, 2 half-open, 3 isolated"
-})
-const transitionsTotal = Metric.counter("resilience_breaker_transitions_total", {
-  description: "Circuit breaker state transitions",
-  incremental: true
-})
-const rejectionsTotal = Metric.counter("resilience_rejections_total", {
-  description: "Calls rejected without running (open circuit, full bulkhead, spent budget)",
-  incremental: true
-})
-const stateCode = { Closed: 0, Open: 1, HalfOpen: 2, Isolated: 3 } as const
+// The metrics are Telemetry's, so a pipeline and a standalone breaker report to the same series.
+const stateGauge = Telemetry.metrics.breakerState
+const transitionsTotal = Telemetry.metrics.breakerTransitions
+const rejectionsTotal = Telemetry.metrics.rejections
 
 // ---------------------------------------------------------------------------------------------
 // Implementation
@@ -357,6 +350,8 @@ const CLOSED_TICKET = -2
 const ADMIT: M.Event = { _tag: "Admit" }
 const TICK: M.Event = { _tag: "Tick" }
 const CLOSED_SUCCESS: M.Event = { _tag: "Success", ticket: CLOSED_TICKET }
+// Effect's onExit primitive accepts a handler that returns undefined (no finalizer effect to run);
+// returning it instead of Effect.void saves a step per successful call on the hot path.
 const NOTHING = undefined as unknown as Effect.Effect<void>
 
 const neutralKinds: ReadonlySet<Kind> = new Set<Kind>(["Client", "Validation", "NotFound", "Auth"])
@@ -463,7 +458,7 @@ class Circuit implements CircuitBreaker {
     const attributes = { operation: this.name }
     const effects: Array<Effect.Effect<unknown>> = [
       PubSub.publish(shared.pubsub, transition),
-      Metric.update(Metric.withAttributes(stateGauge, attributes), stateCode[t.to]),
+      Metric.update(Metric.withAttributes(stateGauge, attributes), Telemetry.breakerStateValue(t.to)),
       Metric.update(Metric.withAttributes(transitionsTotal, { ...attributes, from: t.from, to: t.to }), 1),
       this.flushRejections
     ]
@@ -480,7 +475,7 @@ class Circuit implements CircuitBreaker {
       const delta = this.rejections - this.publishedRejections
       if (delta === 0) return Effect.void
       this.publishedRejections = this.rejections
-      return Metric.update(Metric.withAttributes(rejectionsTotal, { operation: this.name, kind: "CircuitOpen" }), delta)
+      return Metric.update(Metric.withAttributes(rejectionsTotal, { operation: this.name, reason: "circuit_open" }), delta)
     })
   }
 

@@ -202,6 +202,8 @@ export const makeRecorder = (operation: string): Recorder => {
       publishedSuccess = successes
       publishedFailure = failedAttempts
       for (const reason of Object.keys(rejections)) {
+        // An open circuit publishes its own rejections (a standalone breaker has no recorder).
+        if (reason === "circuit_open") continue
         const delta = rejections[reason]! - (publishedRejections[reason] ?? 0)
         if (delta > 0) updates.push(Metric.update(Metric.withAttributes(metrics.rejections, { operation, reason }), delta))
         publishedRejections[reason] = rejections[reason]!

@@ -280,7 +280,7 @@ describe("CircuitBreaker: telemetry", () => {
       const snapshot = yield* Metric.snapshot
       const find = (id: string) => snapshot.filter((m) => m.id === id)
       const state = find("resilience_breaker_state")[0]?.state as { value: number }
-      assert.strictEqual(state.value, 1)
+      assert.strictEqual(state.value, 2) // Telemetry.breakerStateValue("Open")
       const transitions = find("resilience_breaker_transitions_total")[0]
       assert.deepStrictEqual(transitions?.attributes, { operation: "m", from: "Closed", to: "Open" })
       const rejections = find("resilience_rejections_total")[0]?.state as { count: number }

@@ -22,10 +22,14 @@ describe("Telemetry", () => {
       yield* recorder.publish
       assert.strictEqual(yield* counterValue(Telemetry.metrics.attempts, { operation: "orders", outcome: "success" }), 1)
       recorder.recordCall(true, 5, undefined)
+      recorder.recordRejection("bulkhead_full")
       recorder.recordRejection("circuit_open")
       yield* recorder.publish
       assert.strictEqual(yield* counterValue(Telemetry.metrics.attempts, { operation: "orders", outcome: "success" }), 2)
-      assert.strictEqual(yield* counterValue(Telemetry.metrics.rejections, { operation: "orders", reason: "circuit_open" }), 1)
+      assert.strictEqual(yield* counterValue(Telemetry.metrics.rejections, { operation: "orders", reason: "bulkhead_full" }), 1)
+      // An open circuit publishes its own rejections; the recorder only keeps them in stats.
+      assert.strictEqual(yield* counterValue(Telemetry.metrics.rejections, { operation: "orders", reason: "circuit_open" }), 0)
+      assert.deepStrictEqual(recorder.stats().rejections, { bulkhead_full: 1, circuit_open: 1 })
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
   it.effect("stats: success rate, durations, retries by kind and attempt", () =>
