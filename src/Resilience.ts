@@ -484,7 +484,12 @@ const resolvePreset = (name: string, input: unknown): { readonly value: unknown;
   for (const key of ["retry", "circuitBreaker"]) {
     const a = base[key]
     const b = rest[key]
-    if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) merged[key] = { ...a, ...b }
+    if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+      const both: Record<string, unknown> = { ...a, ...b }
+      // An override of the attempt count replaces the preset's, whichever way it is counted.
+      if ("maxAttempts" in b && !("maxRetries" in b)) delete both.maxRetries
+      merged[key] = both
+    }
   }
   return { value: merged, issues: [] }
 }
