@@ -133,6 +133,8 @@ const rejectionReason = (error: unknown): string | undefined => {
   return undefined
 }
 
+const NOTHING = undefined as unknown as Effect.Effect<void>
+
 const isBudgetDenial = (error: unknown): boolean =>
   error instanceof Retry.RetriesExhausted && error.reason === "budget"
 
@@ -216,16 +218,18 @@ export const make = (
     const totalTimeout = policy.timeout
 
     // Counts the call and, for a final failure, writes the dead letter before the failure returns.
+    // Returns undefined when there is nothing to run: Effect's onExit primitive then skips the
+    // finalizer step, which keeps a successful call cheap.
     const finish = (startedAt: number) => (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => {
       const durationMs = clock.currentTimeMillisUnsafe() - startedAt
       if (Exit.isSuccess(exit)) {
         recorder.recordCall(true, durationMs, undefined)
-        return Effect.void
+        return NOTHING
       }
       const error = Cause.findErrorOption(exit.cause)
       if (Option.isNone(error)) {
         if (!Cause.hasInterruptsOnly(exit.cause)) recorder.recordCall(false, durationMs, "Unknown")
-        return Effect.void
+        return NOTHING
       }
       const failure = error.value
       const kind: Kind = kindOf(failure)
@@ -238,7 +242,7 @@ export const make = (
         effects.push(DeadLetter.publishOrLog(deadLetters, DeadLetter.letterFor(failure, name, tags, clock.currentTimeMillisUnsafe())))
         effects.push(recorder.recordDeadLetter)
       }
-      return effects.length === 0 ? Effect.void : Effect.all(effects, { discard: true })
+      return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
     }
 
     const execute = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E>, R> => {
