@@ -31,6 +31,7 @@ const one = Effect.succeed(1)
 const guarded = breaker.execute(one)
 const guardedRated = rated.execute(one)
 const retried = breaker.execute(one).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false }))
+const fused = one.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false, breaker }))
 const effectGuarded = one.pipe(effectBreaker.execute({ key: "bench" }))
 const cockatiel = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(5), halfOpenAfter: 10_000 })
 const asyncOne = async () => 1
@@ -51,7 +52,8 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "floor: Effect.suspend + Effect.onExit", run: () => Effect.runPromise(floor) },
       { name: "CircuitBreaker.execute (consecutive)", run: () => Effect.runPromise(guarded) },
       { name: "CircuitBreaker.execute (consecutive + 10 s failureRate)", run: () => Effect.runPromise(guardedRated) },
-      { name: "Retry.retry + CircuitBreaker.execute", run: () => Effect.runPromise(retried) },
+      { name: "Retry.retry(breaker.execute(effect))", run: () => Effect.runPromise(retried) },
+      { name: "Retry.retry({ ..., breaker }) (fused)", run: () => Effect.runPromise(fused) },
       { name: "effect/persistence CircuitBreaker.execute", run: () => Effect.runPromise(effectGuarded) }
     ]
   },

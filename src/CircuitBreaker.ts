@@ -24,6 +24,7 @@ import * as M from "./internal/breaker/machine.ts"
 import { applyUnsafe } from "./internal/breaker/store.ts"
 import type { Kind } from "./internal/kind.ts"
 import { PolicyError } from "./Policy.ts"
+import type { ClosedPath } from "./internal/fused.ts"
 import * as Telemetry from "./Telemetry.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -479,6 +480,29 @@ class Circuit implements CircuitBreaker {
     })
   }
 
+  /** The breaker's clock, for the fused path. */
+  now(): number {
+    return this.shared.clock.currentTimeMillisUnsafe()
+  }
+
+  /** The fused path must time every call: a slow-call rule needs each call's start. */
+  get needsStart(): boolean {
+    return this.shared.slowerThan !== undefined
+  }
+
+  /** Fused-path admission (see `closedPathUnsafe`): counts the call if the circuit is closed. */
+  admitClosed(): boolean {
+    this.touched = true
+    if (this.ref.ref.current._tag !== "Closed") return false
+    this.calls++
+    return true
+  }
+
+  /** Fused-path outcome of a call that `admitClosed` let through. */
+  closedExit(exit: Exit.Exit<unknown, unknown>, start: number): Effect.Effect<void> | undefined {
+    return this.shared.slowerThan === undefined ? this.onClosedExit(exit) : this.record(exit, CLOSED_TICKET, start)
+  }
+
   execute<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BreakerOpen, R> {
     return Effect.suspend(() => {
       this.touched = true
@@ -678,6 +702,15 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
     }
     return circuit
   })
+
+/**
+ * The closed-state hot path of a breaker made by `make` (undefined for other implementations), for
+ * callers that observe the call's exit themselves (see `internal/fused.ts`).
+ *
+ * @internal
+ */
+export const closedPathUnsafe = (breaker: CircuitBreaker): ClosedPath | undefined =>
+  breaker instanceof Circuit ? breaker : undefined
 
 /**
  * Runs an effect through a breaker (pipeable form of `breaker.execute`).

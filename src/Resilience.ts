@@ -16,6 +16,7 @@ import * as DeadLetter from "./DeadLetter.ts"
 import type { Permanent, Transient } from "./Failure.ts"
 import * as Hedge from "./Hedge.ts"
 import { kindOf } from "./internal/errorInfo.ts"
+import { fuse } from "./internal/fused.ts"
 import type { Kind } from "./internal/kind.ts"
 import * as Policy from "./Policy.ts"
 import * as Retry from "./Retry.ts"
@@ -205,13 +206,15 @@ export const make = (
     const schedule = policy.retry === false
       ? { schedule: Backoff.fixed(0).pipe(Backoff.recurs(0)) }
       : { ...(policy.retry ?? Policy.defaults) }
-    const withRetry = Retry.retry<unknown>({
+    const plan = Retry.planFor<unknown, never>({
       ...schedule,
       operation: name,
       onRetry,
       budget,
       log: options.log ?? true
     } as Retry.RetryPolicyOptions<unknown>)
+    if (plan instanceof Policy.PolicyError) return yield* plan
+    const closed = breaker === undefined ? undefined : CircuitBreaker.closedPathUnsafe(breaker)
 
     const hedgeOptions = policy.hedge
     const attemptTimeout = policy.attemptTimeout
@@ -220,8 +223,8 @@ export const make = (
     // Counts the call and, for a final failure, writes the dead letter before the failure returns.
     // Returns undefined when there is nothing to run: Effect's onExit primitive then skips the
     // finalizer step, which keeps a successful call cheap.
-    const finish = (startedAt: number) => (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => {
-      const durationMs = clock.currentTimeMillisUnsafe() - startedAt
+    const finish = (exit: Exit.Exit<unknown, unknown>, startedAt: number | undefined): Effect.Effect<void> => {
+      const durationMs = startedAt === undefined ? undefined : clock.currentTimeMillisUnsafe() - startedAt
       if (Exit.isSuccess(exit)) {
         recorder.recordCall(true, durationMs, undefined)
         return NOTHING
@@ -245,16 +248,40 @@ export const make = (
       return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
     }
 
+    // Retry, breaker, budget and (when nothing wraps the retry) telemetry share one frame per call
+    // (internal/fused.ts). Durations are measured for one call in `durationSampling`.
+    const sampling = policy.durationSampling
+    let sequence = 0
+    const shouldTime = () => ++sequence % sampling === 0
+    const fused = <A, R>(attempt: Effect.Effect<A, unknown, R>, observe: boolean): Effect.Effect<A, unknown, R> =>
+      fuse(attempt, {
+        breaker,
+        closed,
+        budget,
+        resume: (next, error) => Retry.resume(next, plan, error),
+        observer: observe ? finish : undefined,
+        shouldTime,
+        now: () => clock.currentTimeMillisUnsafe()
+      })
+
     const execute = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E>, R> => {
       let attempt: Effect.Effect<A, unknown, R> = effect
       if (hedgeOptions !== undefined) attempt = Hedge.hedge(attempt, hedgeOptions)
       if (attemptTimeout !== undefined) attempt = Timeout.attempt(attempt, attemptTimeout)
-      if (breaker !== undefined) attempt = breaker.execute(attempt)
-      let call: Effect.Effect<A, unknown, R> = withRetry(attempt)
-      if (totalTimeout !== undefined) call = Timeout.total(call, totalTimeout)
-      if (bulkhead !== undefined) call = bulkhead.execute(call)
-      const measured = call
-      let observed: Effect.Effect<A, unknown, R> = Effect.suspend(() => Effect.onExit(measured, finish(clock.currentTimeMillisUnsafe())))
+      let observed: Effect.Effect<A, unknown, R>
+      if (totalTimeout === undefined && bulkhead === undefined) {
+        observed = fused(attempt, true)
+      } else {
+        // The total timeout and the bulkhead wrap the retry, so telemetry needs a frame outside them.
+        let call = fused(attempt, false)
+        if (totalTimeout !== undefined) call = Timeout.total(call, totalTimeout)
+        if (bulkhead !== undefined) call = bulkhead.execute(call)
+        const outer = call
+        observed = Effect.suspend(() => {
+          const startedAt = shouldTime() ? clock.currentTimeMillisUnsafe() : undefined
+          return Effect.onExit(outer, (exit) => finish(exit, startedAt))
+        })
+      }
       if (spans) observed = Effect.withSpan(observed, `resilience.${name}`, { attributes: { "resilience.operation": name } })
       return observed as Effect.Effect<A, PipelineError<E>, R>
     }

@@ -20,6 +20,8 @@ import {
   resolveClassifier,
   type Transient
 } from "./Failure.ts"
+import { type BreakerOpen, type CircuitBreaker, closedPathUnsafe } from "./CircuitBreaker.ts"
+import { fuse } from "./internal/fused.ts"
 import { decodeRetryPolicyResult, PolicyError, type RetryPolicy, type RetryPolicyInput } from "./Policy.ts"
 
 /**
@@ -130,6 +132,12 @@ export interface RetryOptions<E, R = never> {
   readonly log?: boolean | undefined
   /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
   readonly budget?: Budget | undefined
+  /**
+   * A circuit breaker every attempt goes through (retry outside, breaker inside), fused into the
+   * retry's own frame: cheaper than `Retry.retry(breaker.execute(effect))`. An open circuit's
+   * `BreakerOpen` is a Permanent `CircuitOpen` failure, so it ends the retries.
+   */
+  readonly breaker?: CircuitBreaker | undefined
 }
 
 /**
@@ -140,6 +148,13 @@ export interface RetryOptions<E, R = never> {
 export type RetryPolicyOptions<E, R = never> =
   & RetryPolicyInput
   & Omit<RetryOptions<E, R>, "schedule" | "maxAttempts" | "honorRetryAfter">
+
+/**
+ * Retry options that name a circuit breaker: the error type then includes `BreakerOpen`.
+ *
+ * @since 0.1.0
+ */
+export type WithBreaker<O> = O & { readonly breaker: CircuitBreaker }
 
 /**
  * The attempt number inside a retried effect: 1 on the first call, 2 on the first retry, …
@@ -171,6 +186,7 @@ interface Plan<E, R> {
   readonly honorRetryAfter: boolean
   readonly log: boolean
   readonly budget: Budget | undefined
+  readonly breaker: CircuitBreaker | undefined
 }
 
 const isScheduleOptions = <E, R>(u: RetryOptions<E, R> | RetryPolicyOptions<E, R> | RetryPolicy): u is RetryOptions<E, R> =>
@@ -197,6 +213,13 @@ const policyKeys = [
   "unknownErrors"
 ] as const
 
+/**
+ * A decoded retry configuration, ready to drive the loop.
+ *
+ * @internal
+ */
+export type RetryPlan<E, R> = Plan<E, R>
+
 const planCache = new WeakMap<object, Plan<any, any> | PolicyError>()
 
 const kindFilter = (policy: RetryPolicy): ((kind: Kind) => boolean) | undefined => {
@@ -218,7 +241,8 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
       maxAttempts: input.maxAttempts,
       honorRetryAfter: input.honorRetryAfter ?? true,
       log: input.log ?? true,
-      budget: input.budget
+      budget: input.budget,
+      breaker: input.breaker
     }
   }
   const policyInput: Record<string, unknown> = {}
@@ -242,11 +266,17 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
     maxAttempts: policy.maxRetries + 1,
     honorRetryAfter: false,
     log: input.log ?? true,
-    budget: input.budget
+    budget: input.budget,
+    breaker: input.breaker
   }
 }
 
-const planFor = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
+/**
+ * The plan for retry options (decoded once per options object).
+ *
+ * @internal
+ */
+export const planFor = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
   const cached = planCache.get(input)
   if (cached !== undefined) return cached
   const plan = makePlan(input)
@@ -373,8 +403,15 @@ const retryLoop = <A, E, R, R2>(
  */
 export const retry: {
   <E, R2 = never>(
+    options: WithBreaker<RetryOptions<NoInfer<E | BreakerOpen>, R2> | RetryPolicyOptions<NoInfer<E | BreakerOpen>, R2>>
+  ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, RetryError<E | BreakerOpen>, R | R2>
+  <E, R2 = never>(
     options: RetryOptions<NoInfer<E>, R2> | RetryPolicyOptions<NoInfer<E>, R2>
   ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, RetryError<E>, R | R2>
+  <A, E, R, R2 = never>(
+    self: Effect.Effect<A, E, R>,
+    options: WithBreaker<RetryOptions<NoInfer<E | BreakerOpen>, R2> | RetryPolicyOptions<NoInfer<E | BreakerOpen>, R2>>
+  ): Effect.Effect<A, RetryError<E | BreakerOpen>, R | R2>
   <A, E, R, R2 = never>(
     self: Effect.Effect<A, E, R>,
     options: RetryOptions<NoInfer<E>, R2> | RetryPolicyOptions<NoInfer<E>, R2>
@@ -389,15 +426,40 @@ export const retry: {
   return applyPlan(arguments[0], planFor(arguments[1]))
 } as typeof retry
 
+/**
+ * Continues after a call's first failure: a `Permanent` fails at once, a `Transient` enters the
+ * retry loop, which runs `self` for the next attempts. The budget's per-call hooks (`onRequest`,
+ * first-try `onSuccess`) are the caller's business here; the loop still asks it for each retry.
+ *
+ * @internal
+ */
+export const resume = <A, E, R, R2>(
+  self: Effect.Effect<A, E, R>,
+  plan: Plan<E, R2>,
+  error: E
+): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
+  const verdict = plan.classify(error)
+  return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
+}
+
+const never = () => false
+
 const applyPlan = <A, E, R, R2>(
   self: Effect.Effect<A, E, R>,
   plan: Plan<E, R2> | PolicyError
 ): Effect.Effect<A, RetryError<E>, R | R2> => {
   if (plan instanceof PolicyError) return Effect.die(plan)
-  const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
-    const verdict = plan.classify(error)
-    return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
+  if (plan.breaker !== undefined) {
+    return fuse(self, {
+      breaker: plan.breaker,
+      closed: closedPathUnsafe(plan.breaker),
+      budget: plan.budget,
+      resume: (next, error) => resume(next, plan as Plan<unknown, never>, error),
+      observer: undefined,
+      shouldTime: never
+    }) as Effect.Effect<A, RetryError<E>, R | R2>
   }
+  const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
   const budget = plan.budget
   if (budget === undefined) return Effect.catch(self, loop) as Effect.Effect<A, RetryError<E>, R | R2>
   const counted = Effect.map(self, (a) => {

@@ -97,8 +97,11 @@ export interface Stats {
   readonly budgetDenied: number
   /** successes / finished calls, or 1 before any call finished. */
   readonly successRate: number
+  /** Over the timed calls: every call, or a sample (a pipeline's `durationSampling`). */
   readonly averageDurationMs: number
   readonly maxDurationMs: number
+  /** How many calls were timed. */
+  readonly timedCalls: number
   readonly averageRetryDelayMs: number
 }
 
@@ -109,8 +112,8 @@ export interface Stats {
  */
 export interface Recorder {
   readonly operation: string
-  /** A call finished (ran at least one attempt). */
-  readonly recordCall: (success: boolean, durationMs: number, kind: Kind | undefined) => void
+  /** A call finished (ran at least one attempt); `durationMs` is given for timed (sampled) calls. */
+  readonly recordCall: (success: boolean, durationMs: number | undefined, kind: Kind | undefined) => void
   /** A retry is about to wait `delayMs` after attempt `attempt` failed with `kind`. */
   readonly recordRetry: (kind: Kind, attempt: number, delayMs: number) => Effect.Effect<void>
   /** A call was rejected without running. */
@@ -142,6 +145,7 @@ export const makeRecorder = (operation: string): Recorder => {
   let retries = 0
   let durationSum = 0
   let durationMax = 0
+  let timed = 0
   let delaySum = 0
   let deadLetters = 0
   let budgetDenied = 0
@@ -178,6 +182,8 @@ export const makeRecorder = (operation: string): Recorder => {
       calls++
       if (success) successes++
       else if (kind !== undefined) failuresByKind[kind] = (failuresByKind[kind] ?? 0) + 1
+      if (durationMs === undefined) return
+      timed++
       durationSum += durationMs
       if (durationMs > durationMax) durationMax = durationMs
     },
@@ -224,8 +230,9 @@ export const makeRecorder = (operation: string): Recorder => {
       deadLetters,
       budgetDenied,
       successRate: calls === 0 ? 1 : successes / calls,
-      averageDurationMs: calls === 0 ? 0 : durationSum / calls,
+      averageDurationMs: timed === 0 ? 0 : durationSum / timed,
       maxDurationMs: durationMax,
+      timedCalls: timed,
       averageRetryDelayMs: retries === 0 ? 0 : delaySum / retries
     })
   }
@@ -253,6 +260,7 @@ export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => 
   const calls = all.reduce((n, s) => n + s.calls, 0)
   const successes = all.reduce((n, s) => n + s.successes, 0)
   const retries = all.reduce((n, s) => n + s.retries, 0)
+  const timedCalls = all.reduce((n, s) => n + s.timedCalls, 0)
   const retriesByAttempt: Array<number> = []
   for (const s of all) s.retriesByAttempt.forEach((n, i) => (retriesByAttempt[i] = (retriesByAttempt[i] ?? 0) + n))
   return {
@@ -269,8 +277,9 @@ export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => 
     deadLetters: all.reduce((n, s) => n + s.deadLetters, 0),
     budgetDenied: all.reduce((n, s) => n + s.budgetDenied, 0),
     successRate: calls === 0 ? 1 : successes / calls,
-    averageDurationMs: calls === 0 ? 0 : all.reduce((n, s) => n + s.averageDurationMs * s.calls, 0) / calls,
+    averageDurationMs: timedCalls === 0 ? 0 : all.reduce((n, s) => n + s.averageDurationMs * s.timedCalls, 0) / timedCalls,
     maxDurationMs: all.reduce((n, s) => Math.max(n, s.maxDurationMs), 0),
+    timedCalls,
     averageRetryDelayMs: retries === 0 ? 0 : all.reduce((n, s) => n + s.averageRetryDelayMs * s.retries, 0) / retries
   }
 }

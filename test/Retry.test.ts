@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Logger, References, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, Failure, Policy, Retry } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Failure, Policy, Retry } from "../src/index.ts"
 
 /** An effect that fails with the given errors in turn, then succeeds with the attempt count. */
 const scripted = <E>(errors: ReadonlyArray<E>) => {
@@ -280,6 +280,40 @@ describe("Retry.retry", () => {
       yield* TestClock.adjust(1000)
       yield* Fiber.join(fb)
       assert.deepStrictEqual(b.state.times.map((t) => t - b.state.times[0]!), [0, 250])
+    }))
+
+  it.effect("with a breaker: every attempt goes through it, and an open circuit ends the retries", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ name: "inventory", trip: CircuitBreaker.consecutive(3), log: false })
+      let calls = 0
+      const down = Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))
+      const fiber = yield* Effect.forkChild(Effect.flip(down.pipe(Retry.retry({ maxRetries: 10, initialDelay: 100, jitter: "none", breaker, ...quiet }))))
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(calls, 3)
+      assert.strictEqual(error._tag === "Permanent" && error.kind, "CircuitOpen")
+      assert.strictEqual((yield* breaker.state)._tag, "Open")
+      // A rejected call does not run at all.
+      const again = yield* Effect.flip(down.pipe(Retry.retry({ maxRetries: 10, initialDelay: 100, breaker, ...quiet })))
+      assert.strictEqual(again._tag === "Permanent" && again.kind, "CircuitOpen")
+      assert.strictEqual(calls, 3)
+      const stats = yield* breaker.stats
+      assert.strictEqual(stats.failures, 3)
+    }))
+
+  it.effect("with a breaker: a success on the first attempt counts for the circuit, a retried one too", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(2), log: false })
+      yield* Effect.succeed(1).pipe(Retry.retry({ maxRetries: 1, breaker, ...quiet }))
+      const { effect } = scripted([{ status: 503 }])
+      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxRetries: 2, initialDelay: 10, jitter: "none", breaker, ...quiet })))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const stats = yield* breaker.stats
+      assert.strictEqual(stats.calls, 3)
+      assert.strictEqual(stats.successes, 2)
+      assert.strictEqual(stats.failures, 1)
+      assert.strictEqual(stats.state, "Closed")
     }))
 
   it.effect("works data-first", () =>

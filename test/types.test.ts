@@ -2,7 +2,7 @@
 // the runtime assertions beside them.
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Backoff, Failure, Retry } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Failure, Retry } from "../src/index.ts"
 
 interface HttpError {
   readonly _tag: "HttpError"
@@ -42,6 +42,22 @@ describe("types", () => {
     >()
     assert.isTrue(Effect.isEffect(classified))
   })
+
+  it("with a breaker, BreakerOpen joins the error channel", () =>
+    Effect.runSync(Effect.scoped(Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const retried = raw.pipe(Retry.retry({ maxRetries: 2, breaker }))
+      expectTypeOf(retried).toEqualTypeOf<
+        Effect.Effect<
+          number,
+          | Failure.Permanent<HttpError>
+          | Retry.RetriesExhausted<HttpError>
+          | Failure.Permanent<CircuitBreaker.BreakerOpen>
+          | Retry.RetriesExhausted<CircuitBreaker.BreakerOpen>
+        >
+      >()
+      assert.strictEqual(yield* retried, 1)
+    }))))
 
   it("an effect that cannot fail still cannot fail", () => {
     const retried = infallible.pipe(Retry.retry({ maxRetries: 1 }))
