@@ -8,9 +8,10 @@
  *
  * @since 0.1.0
  */
-import { Console, Data, Duration, Effect, FileSystem, Option } from "effect"
+import { Console, Data, Duration, Effect, FileSystem, Option, Random } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Policy from "../Policy.ts"
+import * as Demo from "./demo.ts"
 import { explain, render } from "./explain.ts"
 
 /**
@@ -98,9 +99,38 @@ const explainCommand = Command.make(
     )
 ).pipe(Command.withDescription("Print the delay table and worst-case total time of a retry policy"))
 
+const demoCommand = Command.make(
+  "demo",
+  {
+    workers: Flag.Int("workers").pipe(Flag.withDefault(16), Flag.withDescription("concurrent workers")),
+    seconds: Flag.Int("seconds").pipe(Flag.withDefault(20), Flag.withDescription("length of the scripted run")),
+    seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("seed the randomness for a repeatable run"))
+  },
+  ({ seconds, seed, workers }) =>
+    Effect.gen(function*() {
+      if (workers < 1 || workers > 1000 || seconds < 1 || seconds > 300) {
+        yield* Console.error("error: --workers must be 1..1000 and --seconds 1..300")
+        return yield* Effect.sync(() => {
+          process.exitCode = 2
+        })
+      }
+      yield* Console.log(
+        `Scripted dependency: ${Demo.phases.map((p) => p.name).join(" -> ")}; ${workers} workers, ${seconds} s.`
+      )
+      const report = yield* Demo.run({
+        workers,
+        duration: Duration.seconds(seconds),
+        thinkTime: "20 millis",
+        progressEvery: "1 second",
+        inPlace: process.stdout.isTTY === true
+      }).pipe(Effect.scoped, Effect.provide(Demo.layer))
+      yield* Console.log(`\n${Demo.render(report)}`)
+    }).pipe(Option.match(seed, { onNone: () => (e) => e, onSome: (s) => Random.withSeed(s) }))
+).pipe(Command.withDescription("Run a flaky dependency through a policy and report what happened"))
+
 const app = Command.make("effect-resilience").pipe(
   Command.withDescription("Resilience policies for Effect: inspect and exercise them"),
-  Command.withSubcommands([explainCommand])
+  Command.withSubcommands([explainCommand, demoCommand])
 )
 
 /**
