@@ -1,21 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Logger, References, Schedule } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Logger, References, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, CircuitBreaker, Failure, Policy, Retry } from "../src/index.ts"
+import { quiet, scripted } from "./support/scripted.ts"
 
-/** An effect that fails with the given errors in turn, then succeeds with the attempt count. */
-const scripted = <E>(errors: ReadonlyArray<E>) => {
-  const state = { calls: 0, times: [] as Array<number> }
-  const effect = Effect.gen(function*() {
-    state.times.push(yield* Clock.currentTimeMillis)
-    const i = state.calls++
-    if (i < errors.length) return yield* Effect.fail(errors[i]!)
-    return state.calls
-  })
-  return { effect, state }
-}
 
-const quiet = { log: false } as const
 
 describe("Retry.retry", () => {
   it.effect("succeeds at once without touching the schedule", () =>
