@@ -1,0 +1,13 @@
+/**
+ * effect-resilience/redis: state shared by every process of a fleet, kept in Redis through
+ * Effect's own `Redis` service (for Node, `NodeRedis.layer` from `@effect/platform-node`).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Circuit breakers shared across processes: one Lua script call per event, probe leases.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreakerStore from "./CircuitBreakerStore.ts"
