@@ -11,3 +11,17 @@
  * @since 0.1.0
  */
 export * as CircuitBreakerStore from "./CircuitBreakerStore.ts"
+
+/**
+ * A retry token bucket shared across processes.
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudgetStore from "./RetryBudgetStore.ts"
+
+/**
+ * Dead letters in a Redis stream, with a reader.
+ *
+ * @since 0.1.0
+ */
+export * as DeadLetterStream from "./DeadLetterStream.ts"
