@@ -20,7 +20,7 @@ describe("Redis stores", () => {
   it.live("two breakers on one store share a circuit; changes and stats follow it", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("shared")
-      const options = { name: "db", trip: CircuitBreaker.consecutive(2), openFor: "10 seconds", log: false }
+      const options: CircuitBreaker.Options = { name: "db", trip: CircuitBreaker.consecutive(2), openFor: "10 seconds", log: false }
       const a = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
       const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
       const seen = yield* a.changes.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild({ startImmediately: true }))
