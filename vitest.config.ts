@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // A real redis-server for test/redis (installed when missing); see test/redis/globalSetup.ts.
+    globalSetup: ["test/redis/globalSetup.ts"],
     // The default reporter prints vitest's usual summary; the JSON report lets .ci/run print
     // plain "N passed, M failed" totals that cannot be mistaken for a run that executed nothing.
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],

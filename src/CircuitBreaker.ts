@@ -311,6 +311,47 @@ export interface Options {
   readonly classify?: ((error: unknown) => Outcome) | undefined
   /** Log transitions (Warn on open and isolate, Info otherwise). Default `true`. */
   readonly log?: boolean | undefined
+  /**
+   * Where circuit state lives. Default: in this process's memory (a `Ref`). A shared store, such
+   * as `effect-resilience/redis`'s `CircuitBreakerStore.make`, lets every process of a fleet use
+   * one circuit: each admission and each outcome is one atomic store call.
+   */
+  readonly store?: StoreFactory | undefined
+}
+
+/**
+ * One event applied by a shared store: the machine's step (next state, transition if any, ticket)
+ * and the store's time in ms.
+ *
+ * @since 0.1.0
+ */
+export interface StoreStep {
+  readonly step: M.Step
+  readonly now: number
+}
+
+/**
+ * One circuit's state in a shared store. `apply` runs the breaker's transition function on the
+ * stored state atomically; it answers `undefined` when the store is unavailable (it handles its
+ * own timeouts and logging). Then `onUnavailable` decides: `"allow"` lets this process's
+ * in-memory circuit decide (fail open, counting locally), `"reject"` fails calls with
+ * `BreakerOpen` (fail closed).
+ *
+ * @since 0.1.0
+ */
+export interface Store {
+  readonly apply: (event: M.Event) => Effect.Effect<StoreStep | undefined>
+  readonly onUnavailable: "allow" | "reject"
+}
+
+/**
+ * Makes the shared store of a circuit from its name and resolved configuration. Build one with
+ * `effect-resilience/redis` (`CircuitBreakerStore.make`) and pass it as the `store` option.
+ *
+ * @since 0.1.0
+ */
+export interface StoreFactory {
+  readonly circuit: (name: string, config: M.Config) => Store
 }
 
 /**
@@ -375,6 +416,7 @@ interface Shared {
   /** Some rule keeps a window, so successes must be recorded. */
   readonly windows: boolean
   readonly log: boolean
+  readonly store: StoreFactory | undefined
 }
 
 class Circuit implements CircuitBreaker {
@@ -411,7 +453,17 @@ class Circuit implements CircuitBreaker {
     return this.onFailureExit(exit.cause, CLOSED_TICKET, false)
   }
 
-  onFailureExit(cause: Cause.Cause<unknown>, ticket: number, slow: boolean): Effect.Effect<void> {
+  /** Applies an outcome: to the shared store when the call was admitted by it, else in memory. */
+  outcome(event: M.Event, remote: boolean): Effect.Effect<void> {
+    return remote ? this.applyRemote(event) : this.apply(event)
+  }
+
+  /** Applies an event to the shared store (a plain circuit has none). */
+  applyRemote(event: M.Event): Effect.Effect<void> {
+    return this.apply(event)
+  }
+
+  onFailureExit(cause: Cause.Cause<unknown>, ticket: number, slow: boolean, remote = false): Effect.Effect<void> {
     let outcome: Outcome | undefined
     for (const reason of cause.reasons) {
       if (reason._tag === "Fail") {
@@ -422,28 +474,28 @@ class Circuit implements CircuitBreaker {
     if (outcome === undefined) outcome = Cause.hasDies(cause) ? "failure" : "ignored"
     if (outcome === "ignored") {
       this.ignored++
-      return this.apply({ _tag: "Ignored", ticket })
+      return this.outcome({ _tag: "Ignored", ticket }, remote)
     }
     if (outcome === "success") {
       this.successes++
       if (slow) this.slowCalls++
-      return this.apply(slow ? { _tag: "Slow", ticket } : { _tag: "Success", ticket })
+      return this.outcome(slow ? { _tag: "Slow", ticket } : { _tag: "Success", ticket }, remote)
     }
     this.failures++
     if (slow) this.slowCalls++
     const retryAfter = outcome === "failure" ? undefined : toMillis(outcome.retryAfter)
-    return this.apply({ _tag: "Failure", ticket, slow, retryAfter })
+    return this.outcome({ _tag: "Failure", ticket, slow, retryAfter }, remote)
   }
 
-  record(exit: Exit.Exit<unknown, unknown>, ticket: number, start: number): Effect.Effect<void> {
+  record(exit: Exit.Exit<unknown, unknown>, ticket: number, start: number, remote = false): Effect.Effect<void> {
     const slowerThan = this.shared.slowerThan
     const slow = slowerThan !== undefined && this.shared.clock.currentTimeMillisUnsafe() - start >= slowerThan
     if (exit._tag === "Success") {
       this.successes++
       if (slow) this.slowCalls++
-      return this.apply(slow ? { _tag: "Slow", ticket } : { _tag: "Success", ticket })
+      return this.outcome(slow ? { _tag: "Slow", ticket } : { _tag: "Success", ticket }, remote)
     }
-    return this.onFailureExit(exit.cause, ticket, slow)
+    return this.onFailureExit(exit.cause, ticket, slow, remote)
   }
 
   apply(event: M.Event): Effect.Effect<void> {
@@ -548,10 +600,13 @@ class Circuit implements CircuitBreaker {
   }
 
   get stats(): Effect.Effect<Stats> {
+    return Effect.suspend(() => this.statsOf(this.ref.ref.current, this.shared.clock.currentTimeMillisUnsafe()))
+  }
+
+  /** Stats of this process's counters with a circuit state (local, or as read from the store). */
+  statsOf(state: M.State, now: number): Effect.Effect<Stats> {
     return Effect.suspend(() => {
       const shared = this.shared
-      const now = shared.clock.currentTimeMillisUnsafe()
-      const state = this.ref.ref.current
       const rates = M.rates(state, shared.config, now)
       const counted = this.successes + this.failures
       const stats: Stats = {
@@ -584,6 +639,100 @@ class Circuit implements CircuitBreaker {
     return Effect.suspend(() => this.apply({ _tag: "Reset" }))
   }
 }
+
+/**
+ * A circuit whose state lives in a shared store: every admission and every counted outcome is
+ * one store call. While the store is unavailable, calls go through this process's in-memory
+ * circuit (`onUnavailable: "allow"`) or are rejected (`"reject"`). Transitions are published by
+ * the process whose event caused them.
+ */
+class RemoteCircuit extends Circuit {
+  readonly store: Store
+  /** The state last read from the store. */
+  view: M.State | undefined
+
+  constructor(shared: Shared, name: string, now: number, store: Store) {
+    super(shared, name, now)
+    this.store = store
+  }
+
+  /** After an admission while closed, a success changes nothing when there are no failures to clear and nothing to record. */
+  successIsNoop(state: M.State): boolean {
+    return state._tag === "Closed" && state.failures === 0 && !this.shared.windows && this.shared.slowerThan === undefined
+  }
+
+  override execute<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BreakerOpen, R> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(this.store.apply(ADMIT), (reply): Effect.Effect<A, E | BreakerOpen, R> => {
+        this.touched = true
+        if (reply === undefined) {
+          if (this.store.onUnavailable === "allow") return restore(super.execute(effect))
+          this.rejections++
+          return Effect.fail(new BreakerOpen({ name: this.name, retryAfter: undefined }))
+        }
+        const [next, transition, ticket] = reply.step
+        this.view = next
+        const announce = transition === undefined ? NOTHING : this.publish(transition)
+        if (ticket === -1) {
+          this.rejections++
+          const after = M.retryAfter(next, reply.now)
+          const error = new BreakerOpen({ name: this.name, retryAfter: after === undefined ? undefined : Duration.millis(after) })
+          return announce === NOTHING ? Effect.fail(error) : Effect.andThen(announce, Effect.fail(error))
+        }
+        this.calls++
+        const noop = this.successIsNoop(next)
+        const start = this.shared.clock.currentTimeMillisUnsafe()
+        const run = Effect.onExit(restore(effect), (exit) => {
+          if (noop && exit._tag === "Success") {
+            this.successes++
+            return NOTHING
+          }
+          return this.record(exit, ticket, start, true)
+        })
+        return announce === NOTHING ? run : Effect.andThen(announce, run)
+      })
+    )
+  }
+
+  override applyRemote(event: M.Event): Effect.Effect<void> {
+    return Effect.flatMap(this.store.apply(event), (reply) => {
+      if (reply === undefined) return Effect.void
+      this.view = reply.step[0]
+      const transition = reply.step[1]
+      return transition === undefined ? Effect.void : this.publish(transition)
+    })
+  }
+
+  /** The stored state after a tick (time-driven transitions applied), or the local one while the store is unavailable. */
+  get current(): Effect.Effect<readonly [M.State, number]> {
+    return Effect.flatMap(this.store.apply(TICK), (reply) => {
+      if (reply === undefined) return Effect.succeed([this.ref.ref.current, this.shared.clock.currentTimeMillisUnsafe()] as const)
+      this.view = reply.step[0]
+      const transition = reply.step[1]
+      const result = [reply.step[0], reply.now] as const
+      return transition === undefined ? Effect.succeed(result) : Effect.as(this.publish(transition), result)
+    })
+  }
+
+  override get state(): Effect.Effect<State> {
+    return Effect.map(this.current, ([state]) => toPublic(state))
+  }
+
+  override get stats(): Effect.Effect<Stats> {
+    return Effect.flatMap(this.current, ([state, now]) => this.statsOf(state, now))
+  }
+
+  override get isolate(): Effect.Effect<void> {
+    return this.applyRemote({ _tag: "Isolate" })
+  }
+
+  override get reset(): Effect.Effect<void> {
+    return Effect.andThen(this.applyRemote({ _tag: "Reset" }), Effect.suspend(() => this.apply({ _tag: "Reset" })))
+  }
+}
+
+const newCircuit = (shared: Shared, name: string, now: number): Circuit =>
+  shared.store === undefined ? new Circuit(shared, name, now) : new RemoteCircuit(shared, name, now, shared.store.circuit(name, shared.config))
 
 const toPublic = (state: M.State): State => {
   switch (state._tag) {
@@ -657,7 +806,8 @@ const makeShared = (options: Options, config: M.Config): Effect.Effect<Shared, n
       classify: options.classify ?? defaultOutcome,
       slowerThan,
       windows: M.hasWindows(config),
-      log: options.log ?? true
+      log: options.log ?? true,
+      store: options.store
     }
   })
 
@@ -690,14 +840,16 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
   Effect.gen(function*() {
     const { config, healthEvery } = yield* resolve(options)
     const shared = yield* makeShared(options, config)
-    const circuit = new Circuit(shared, shared.name, shared.clock.currentTimeMillisUnsafe())
+    const circuit = newCircuit(shared, shared.name, shared.clock.currentTimeMillisUnsafe())
     const health = options.healthCheck
     if (health !== undefined && healthEvery !== undefined) {
-      const check = Effect.suspend(() => {
-        if (circuit.ref.ref.current._tag !== "Open") return Effect.void
-        return Effect.flatMap(Effect.exit(health.probe), (exit) =>
-          exit._tag === "Success" ? Effect.suspend(() => circuit.apply({ _tag: "Healthy" })) : Effect.void)
-      })
+      const probe = Effect.flatMap(Effect.exit(health.probe), (exit) =>
+        exit._tag === "Success" ? Effect.suspend(() => circuit.apply({ _tag: "Healthy" })) : Effect.void)
+      const check = circuit instanceof RemoteCircuit
+        ? Effect.flatMap(circuit.current, ([state]) =>
+          state._tag !== "Open" ? Effect.void : Effect.flatMap(Effect.exit(health.probe), (exit) =>
+            exit._tag === "Success" ? circuit.applyRemote({ _tag: "Healthy" }) : Effect.void))
+        : Effect.suspend(() => circuit.ref.ref.current._tag !== "Open" ? Effect.void : probe)
       yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(healthEvery), check)))
     }
     return circuit
@@ -794,7 +946,7 @@ export const keyed = <K = string>(options: KeyedOptions = {}): Effect.Effect<Key
     const circuitFor = (key: K): Circuit => {
       let circuit = circuits.get(key)
       if (circuit === undefined) {
-        circuit = new Circuit(shared, `${shared.name}/${String(key)}`, shared.clock.currentTimeMillisUnsafe())
+        circuit = newCircuit(shared, `${shared.name}/${String(key)}`, shared.clock.currentTimeMillisUnsafe())
         circuits.set(key, circuit)
       }
       return circuit

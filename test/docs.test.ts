@@ -1,11 +1,14 @@
 // Keeps the public surface documented: every export of a public module (src/*.ts) has a JSDoc
-// block with @since, and every exported value (const, class, function) also has an @example.
+// block with @since (src/redis/*.ts too), and every exported value (const, class, function) also has an @example.
 // Exports marked @internal are skipped: they are shared between modules, not public API.
 import { assert, describe, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
-const publicModules = readdirSync("src").filter((f) => f.endsWith(".ts") && f !== "index.ts")
+const publicModules = [
+  ...readdirSync("src").filter((f) => f.endsWith(".ts") && f !== "index.ts"),
+  ...readdirSync(join("src", "redis")).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => join("redis", f))
+]
 
 const exportsOf = (source: string) => {
   const found: Array<{ name: string; kind: string; doc: string }> = []

@@ -1,0 +1,162 @@
+/**
+ * RetryBudgetStore: the retry token bucket (`RetryBudget.tokenBucket`, AWS SDK style) kept in
+ * Redis, so every process of a policy draws from one allowance and an outage cannot be amplified
+ * by N processes each retrying on its own budget.
+ *
+ * Spending is one atomic Lua call per retry (`tryAcquire`). Refunds for successes are counted in
+ * memory (the budget's `onSuccess` hook is synchronous) and sent with the next `tryAcquire` or by
+ * a background flush every `flushEvery`, so successful calls cost no round trip. While Redis is
+ * unavailable, retries are decided by a local bucket of the same size (`onStoreError: "allow"`)
+ * or denied (`"reject"`); the outage is logged once and Redis is tried again later.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
+import { Redis } from "effect/persistence"
+import type { Transient } from "../Failure.ts"
+import { Issues } from "../internal/options.ts"
+import { Guard } from "../internal/redis/guard.ts"
+import { TokenBucket } from "../internal/tokenBucket.ts"
+import type { PolicyError } from "../Policy.ts"
+import type { RetryBudget, Stats, TokenBucketOptions } from "../RetryBudget.ts"
+
+/**
+ * Options of `tokenBucket`: the in-memory bucket's options plus where and how it is shared.
+ *
+ * @since 0.1.0
+ */
+export interface Options extends TokenBucketOptions {
+  /** Names the shared bucket: processes with the same name share one allowance. */
+  readonly name: string
+  /** Prepended to `name` to make the key. Default `"resilience:budget:"`. */
+  readonly prefix?: string | undefined
+  /** The key is dropped after this long unused (a full bucket is the same as none). Default 1 hour. */
+  readonly idleTimeToLive?: Duration.Input | undefined
+  /** How often pending refunds are sent when no retry sends them. Default 1 second. */
+  readonly flushEvery?: Duration.Input | undefined
+  /** While Redis is unavailable: `"allow"` (a local bucket decides) or `"reject"` (deny retries). Default `"allow"`. */
+  readonly onStoreError?: "allow" | "reject" | undefined
+  /** A store call slower than this counts as unavailable. Default 100 millis. */
+  readonly storeTimeout?: Duration.Input | undefined
+  /** After a failed store call, retries skip Redis for this long. Default 1 second. */
+  readonly retryStoreAfter?: Duration.Input | undefined
+}
+
+// KEYS[1] bucket; ARGV: capacity, refund, cost, idle ms. Returns { granted (0/1), tokens left }.
+const acquire = Redis.script(
+  (key: string, capacity: number, refund: number, cost: number, idle: number) => [key, capacity, refund, cost, idle],
+  {
+    numberOfKeys: 1,
+    lua: `
+local capacity = tonumber(ARGV[1])
+local refund = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local idle = tonumber(ARGV[4])
+local tokens = tonumber(redis.call("GET", KEYS[1]) or capacity)
+tokens = math.min(capacity, tokens + refund)
+local granted = 0
+if cost > 0 then
+  if tokens >= cost then
+    tokens = tokens - cost
+    granted = 1
+  end
+end
+redis.call("SET", KEYS[1], string.format("%.17g", tokens), "PX", string.format("%.0f", idle))
+return { granted, string.format("%.17g", tokens) }
+`
+  }
+).withReturnType<readonly [number, string]>()
+
+/**
+ * A token bucket shared through Redis: the same rules and defaults as
+ * `RetryBudget.tokenBucket` (capacity 500, a retry costs 5, a timeout's retry 10, a first-try
+ * success refunds 1, a success after retries refunds its last retry's cost), with the level held
+ * in one Redis key per `name`. Pass it as `budget` to `Retry.retry` in every process. Needs a
+ * `Scope` for the background refund flush. Fails with `Policy.PolicyError` naming bad options.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeRedis } from "@effect/platform-node"
+ * import { Retry } from "effect-resilience"
+ * import { RetryBudgetStore } from "effect-resilience/redis"
+ *
+ * declare const call: Effect.Effect<string, { readonly status: number }>
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudgetStore.tokenBucket({ name: "payments", capacity: 500 })
+ *   return yield* call.pipe(Retry.retry({ maxRetries: 3, budget }))
+ * }).pipe(Effect.scoped, Effect.provide(NodeRedis.layer({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true })))
+ * ```
+ * @since 0.1.0
+ */
+export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, PolicyError, Redis.Redis | Scope.Scope> =>
+  Effect.gen(function*() {
+    const issues = new Issues()
+    if (typeof options.name !== "string" || options.name === "") issues.list.push({ path: ["name"], message: "Expected a non-empty string" })
+    const config = {
+      capacity: issues.number("capacity", options.capacity ?? 500, 0),
+      retryCost: issues.number("retryCost", options.retryCost ?? 5, 0),
+      timeoutRetryCost: issues.number("timeoutRetryCost", options.timeoutRetryCost ?? 10, 0),
+      noRetryIncrement: issues.number("successRefund", options.successRefund ?? 1, 0)
+    }
+    const idle = issues.positiveDuration("idleTimeToLive", options.idleTimeToLive ?? "1 hour")
+    const flushEvery = issues.positiveDuration("flushEvery", options.flushEvery ?? "1 second")
+    const timeout = issues.positiveDuration("storeTimeout", options.storeTimeout ?? "100 millis")
+    const retryEvery = issues.positiveDuration("retryStoreAfter", options.retryStoreAfter ?? "1 second", true)
+    const error = issues.error()
+    if (error !== undefined) return yield* Effect.fail(error)
+    const mode = options.onStoreError ?? "allow"
+    const redis = yield* Redis.Redis
+    const run = redis.eval(acquire)
+    const key = (options.prefix ?? "resilience:budget:") + options.name
+    const guard = new Guard({
+      what: `retry budget ${options.name}`,
+      timeout,
+      retryEvery,
+      fallback: mode === "allow" ? "retries are budgeted by this process alone" : "retries are denied"
+    }, yield* Clock.Clock)
+    const local = new TokenBucket(config)
+    let pending = 0
+    let available = config.capacity
+    let requests = 0
+    let granted = 0
+    let denied = 0
+    const costOf = (failure: Transient<unknown> | undefined) => failure !== undefined && failure.kind === "Timeout"
+    /** Sends pending refunds with a spend of `cost` (0: refunds only); undefined when Redis is unavailable. */
+    const send = (cost: number) =>
+      Effect.suspend(() => {
+        const refund = pending
+        pending = 0
+        return Effect.map(guard.run(run(key, config.capacity, refund, cost, idle)), (reply) => {
+          if (reply === undefined) return undefined
+          available = Number(reply[1])
+          return reply[0] === 1
+        })
+      })
+    yield* Effect.forkScoped(
+      Effect.suspend(() => (pending > 0 ? Effect.asVoid(send(0)) : Effect.void)).pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(flushEvery)))
+      )
+    )
+    const statsUnsafe = (): Stats => ({ strategy: "tokenBucket", available, requests, retriesGranted: granted, retriesDenied: denied })
+    const budget: RetryBudget = {
+      onRequest: () => {
+        requests++
+      },
+      onSuccess: (retried, last) => {
+        pending += retried ? local.costOf(costOf(last)) : config.noRetryIncrement
+        local.refund(retried ? costOf(last) : undefined)
+      },
+      tryAcquire: (failure) =>
+        Effect.map(send(local.costOf(costOf(failure))), (ok) => {
+          const verdict = ok === undefined ? (mode === "allow" ? local.tryAcquire(costOf(failure)) : false) : ok
+          if (verdict) granted++
+          else denied++
+          return verdict
+        }),
+      stats: Effect.sync(() => statsUnsafe()),
+      statsUnsafe
+    }
+    return budget
+  })

@@ -1,0 +1,138 @@
+// The differential test of issue #5: the same random event sequences, with the same timestamps,
+// run through the in-memory machine (`machine.ts`'s `step`, as the Ref store applies it) and
+// through the Redis Lua script (with an explicit `now`); every step must give identical states,
+// transitions and tickets.
+import { assert, describe, it } from "@effect/vitest"
+import { Arbitrary, Effect, Schema } from "effect"
+import { Redis } from "effect/persistence"
+import * as M from "../../src/internal/breaker/machine.ts"
+import * as W from "../../src/internal/breaker/window.ts"
+import * as S from "../../src/internal/redis/breakerScript.ts"
+import { redisLayer, uniquePrefix } from "./helpers.ts"
+
+const countConfig: M.Config = {
+  rules: [
+    { _tag: "Consecutive", failures: 3 },
+    { _tag: "FailureRate", threshold: 0.5, minimumCalls: 4, window: { _tag: "Count", size: 6 } }
+  ],
+  openFor: (k) => [100, 200, 400][Math.min(k, 3) - 1]!,
+  maxOpenFor: 300,
+  probes: 2,
+  successesToClose: 2,
+  closeOnHealthy: false
+}
+
+const timeConfig: M.Config = {
+  rules: [
+    { _tag: "SlowCallRate", threshold: 0.6, slowerThan: 50, minimumCalls: 3, window: { _tag: "Time", millis: 1000, buckets: 4 } },
+    { _tag: "FailureRate", threshold: 0.4, minimumCalls: 3, window: { _tag: "Time", millis: 700, buckets: 3 } },
+    { _tag: "Consecutive", failures: 5 }
+  ],
+  openFor: (k) => 150 * k,
+  maxOpenFor: 500,
+  probes: 3,
+  successesToClose: 2,
+  closeOnHealthy: true
+}
+
+const Step = Schema.Struct({
+  kind: Schema.Literals(["Admit", "Admit", "Admit", "Success", "Success", "Success", "Failure", "Failure", "Slow", "Ignored", "Tick", "Healthy", "Isolate", "Reset"]),
+  dt: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 120 })),
+  pick: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 11 })),
+  slow: Schema.Boolean,
+  hint: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600 }))
+})
+const sequences = Arbitrary.array(Arbitrary.schema(Step), { minLength: 200, maxLength: 300 })
+
+const canonical = (state: M.State): unknown => {
+  if (state._tag !== "Closed") return state
+  return {
+    ...state,
+    windows: state.windows === undefined ? undefined : Array.from(state.windows, (w) =>
+      w === undefined ? null : w._tag === "Count" ? { ...w, outcomes: Array.from(w.outcomes) } : { ...w, counts: Array.from(w.counts) }
+    )
+  }
+}
+
+const eventFor = (step: typeof Step.Type, tickets: ReadonlyArray<number>, state: M.State): M.Event => {
+  // Outcomes carry a ticket from an earlier admission, or the current generation (a stale or fresh probe).
+  const ticket = step.pick < 6 && step.pick < tickets.length ? tickets[tickets.length - 1 - step.pick]! : state.generation
+  switch (step.kind) {
+    case "Admit":
+      return { _tag: "Admit" }
+    case "Success":
+      return { _tag: "Success", ticket }
+    case "Slow":
+      return { _tag: "Slow", ticket }
+    case "Failure":
+      return { _tag: "Failure", ticket, slow: step.slow, retryAfter: step.hint % 3 === 0 ? step.hint : undefined }
+    case "Ignored":
+      return { _tag: "Ignored", ticket }
+    default:
+      return { _tag: step.kind }
+  }
+}
+
+const runBoth = (config: M.Config, steps: ReadonlyArray<typeof Step.Type>) =>
+  Effect.gen(function*() {
+    const redis = yield* Redis.Redis
+    const run = redis.eval(S.script)
+    const key = uniquePrefix("diff") + "circuit"
+    const encoded = S.encodeConfig(config)
+    let now = 1_700_000_000_000
+    let memory: M.State = M.initial(now)
+    // The Redis state starts at the first event's time, as the memory one does here.
+    const tickets: Array<number> = []
+    const seen = new Set<string>()
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!
+      now += step.dt
+      const event = eventFor(step, tickets, memory)
+      const expected = M.step(memory, event, now, config)
+      memory = expected[0]
+      seen.add(memory._tag)
+      if (expected[1] !== undefined) seen.add(expected[1].reason)
+      const [code, ticket, slow, retryAfter] = S.encodeEvent(event)
+      const reply = yield* run(key, code, ticket, slow, retryAfter, now, encoded, 1e12, 3_600_000)
+      const actual = S.decodeReply(reply, config).step
+      if (expected[2] >= 0 && event._tag === "Admit") tickets.push(expected[2])
+      assert.deepStrictEqual(
+        { state: canonical(actual[0]), transition: actual[1], ticket: actual[2] },
+        { state: canonical(expected[0]), transition: expected[1], ticket: expected[2] },
+        `step ${i}: ${JSON.stringify(event)} at ${now}`
+      )
+    }
+    yield* redis.send("DEL", key)
+    return seen
+  })
+
+describe("Redis breaker store vs the in-memory machine", () => {
+  it.effect("count windows, consecutive rule, backoff schedule: identical states", () =>
+    Effect.gen(function*() {
+      const samples = yield* Arbitrary.sampleEffect(sequences, { count: 6, seed: 7 })
+      // the Redis state is created on its first event, at that event's time: align the memory machine
+      const seen = new Set<string>()
+      for (const steps of samples) {
+        for (const s of yield* runBoth(countConfig, [{ ...steps[0]!, dt: 0 }, ...steps.slice(1)])) seen.add(s)
+      }
+      // the sequences exercise every state and the main reasons
+      for (const must of ["Closed", "Open", "HalfOpen", "Isolated", "ProbeFailed", "ProbesSucceeded", "OpenElapsed", "Reset"]) {
+        assert.isTrue(seen.has(must), `${must} in ${[...seen].join(",")}`)
+      }
+    }).pipe(Effect.provide(redisLayer())), 30_000)
+
+  it.effect("time windows with fractional buckets, slow-call rule, closeOnHealthy: identical states", () =>
+    Effect.gen(function*() {
+      const samples = yield* Arbitrary.sampleEffect(sequences, { count: 6, seed: 11 })
+      const seen = new Set<string>()
+      for (const steps of samples) {
+        for (const s of yield* runBoth(timeConfig, [{ ...steps[0]!, dt: 0 }, ...steps.slice(1)])) seen.add(s)
+      }
+      for (const must of ["Open", "HalfOpen", "SlowCallRate", "FailureRate", "HealthCheck"]) assert.isTrue(seen.has(must), must)
+    }).pipe(Effect.provide(redisLayer())), 30_000)
+
+  it("window helpers agree on a fractional bucket start", () => {
+    const w = W.make({ _tag: "Time", millis: 700, buckets: 3 }, 1_700_000_000_001)
+    assert.isTrue(w._tag === "Time" && !Number.isInteger(w.headStart))
+  })
+})
