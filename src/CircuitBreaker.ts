@@ -862,7 +862,8 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
  * @internal
  */
 export const closedPathUnsafe = (breaker: CircuitBreaker): ClosedPath | undefined =>
-  breaker instanceof Circuit ? breaker : undefined
+  // A store-backed circuit decides admission in its store, so it has no local fast path.
+  breaker instanceof Circuit && !(breaker instanceof RemoteCircuit) ? breaker : undefined
 
 /**
  * Runs an effect through a breaker (pipeable form of `breaker.execute`).

@@ -3,7 +3,7 @@
 // dead-letter stream trims to its maximum length and pages by id.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
-import { CircuitBreaker, DeadLetter, Failure } from "../../src/index.ts"
+import { CircuitBreaker, DeadLetter, Failure, Retry } from "../../src/index.ts"
 import { CircuitBreakerStore, DeadLetterStream, RetryBudgetStore } from "../../src/redis/index.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 
@@ -38,6 +38,21 @@ describe("Redis stores", () => {
       yield* b.isolate
       assert.strictEqual((yield* Effect.flip(a.execute(Effect.succeed(1))))._tag, "BreakerOpen")
       yield* Fiber.interrupt(seen)
+    }).pipe(Effect.scoped, Effect.provide(redisLayer())))
+
+  it.live("Retry.retry with a Redis-backed breaker goes through the shared circuit on every attempt", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("retry")
+      const options: CircuitBreaker.Options = { name: "api", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }
+      const here = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
+      const there = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
+      let calls = 0
+      const down = Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))
+      const error = yield* Effect.flip(down.pipe(Retry.retry({ maxRetries: 5, initialDelay: 1, jitter: "none", breaker: here, log: false })))
+      assert.strictEqual(calls, 3)
+      assert.strictEqual(error._tag === "Permanent" && error.kind, "CircuitOpen")
+      // The other process's breaker sees the circuit the retries opened.
+      assert.strictEqual((yield* there.state)._tag, "Open")
     }).pipe(Effect.scoped, Effect.provide(redisLayer())))
 
   it.live("the shared budget spends and refunds through Redis", () =>
