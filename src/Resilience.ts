@@ -85,6 +85,10 @@ export interface MakeOptions {
   readonly tags?: Readonly<Record<string, string>> | undefined
   /** Log retries and breaker transitions. Default `true`. */
   readonly log?: boolean | undefined
+  /** Where the circuit's state lives (e.g. `effect-resilience/redis`'s `CircuitBreakerStore`); default in memory. */
+  readonly breakerStore?: CircuitBreaker.StoreFactory | undefined
+  /** A shared retry budget (e.g. `RetryBudgetStore.tokenBucket`), used instead of the policy's `budget`. */
+  readonly budget?: RetryBudget.RetryBudget | undefined
 }
 
 const breakerOptions = (
@@ -92,7 +96,12 @@ const breakerOptions = (
   policy: true | Policy.BreakerPolicy,
   options: MakeOptions
 ): CircuitBreaker.Options => {
-  const base = { name, log: options.log ?? true, ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}) }
+  const base = {
+    name,
+    log: options.log ?? true,
+    ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
+    ...(options.breakerStore ? { store: options.breakerStore } : {})
+  }
   if (policy === true) return base
   const trip: Array<CircuitBreaker.Rule> = []
   if (policy.consecutiveFailures !== undefined) trip.push(CircuitBreaker.consecutive(policy.consecutiveFailures))
@@ -165,7 +174,7 @@ export const make = (
     const name = options.name ?? policy.name ?? "default"
     const clock = yield* Clock.Clock
     const recorder = Telemetry.makeRecorder(name)
-    const budget = policy.budget === undefined || policy.budget === false ? undefined : yield* makeBudget(policy.budget)
+    const budget = options.budget ?? (policy.budget === undefined || policy.budget === false ? undefined : yield* makeBudget(policy.budget))
     const breaker = policy.circuitBreaker === undefined || policy.circuitBreaker === false
       ? undefined
       : yield* CircuitBreaker.make(breakerOptions(name, policy.circuitBreaker, options))

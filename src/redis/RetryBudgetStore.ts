@@ -52,7 +52,11 @@ local capacity = tonumber(ARGV[1])
 local refund = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local idle = tonumber(ARGV[4])
-local tokens = tonumber(redis.call("GET", KEYS[1]) or capacity)
+local stored = redis.call("GET", KEYS[1])
+local tokens = tonumber(stored or capacity)
+if tokens == nil then
+  return redis.error_reply("key " .. KEYS[1] .. " does not hold a retry budget (give each store its own prefix)")
+end
 tokens = math.min(capacity, tokens + refund)
 local granted = 0
 if cost > 0 then

@@ -3,7 +3,7 @@
 // dead-letter stream trims to its maximum length and pages by id.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
-import { CircuitBreaker, DeadLetter, Failure, Retry } from "../../src/index.ts"
+import { CircuitBreaker, DeadLetter, Failure, Resilience, Retry } from "../../src/index.ts"
 import { CircuitBreakerStore, DeadLetterStream, RetryBudgetStore } from "../../src/redis/index.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 
@@ -53,6 +53,28 @@ describe("Redis stores", () => {
       assert.strictEqual(error._tag === "Permanent" && error.kind, "CircuitOpen")
       // The other process's breaker sees the circuit the retries opened.
       assert.strictEqual((yield* there.state)._tag, "Open")
+    }).pipe(Effect.scoped, Effect.provide(redisLayer())))
+
+  it.live("a pipeline can keep its circuit and its budget in Redis", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("pipeline")
+      const breakerStore = yield* CircuitBreakerStore.make({ prefix: `${prefix}breaker:` })
+      const budget = yield* RetryBudgetStore.tokenBucket({ name: "orders", prefix: `${prefix}budget:`, capacity: 10, retryCost: 5 })
+      const pipeline = yield* Resilience.make({
+        name: "orders",
+        retry: { maxRetries: 5, initialDelay: 1, jitter: "none" },
+        circuitBreaker: { consecutiveFailures: 10 }
+      }, { breakerStore, budget, log: false })
+      let calls = 0
+      const error = yield* Effect.flip(pipeline.execute(Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))))
+      // The shared bucket (10 tokens, 5 a retry) allowed two retries.
+      assert.strictEqual(calls, 3)
+      assert.strictEqual(error._tag === "RetriesExhausted" && error.reason, "budget")
+      // Every attempt went through the shared circuit: its stored state counts the failures.
+      const circuit = yield* CircuitBreakerStore.read("orders", { prefix: `${prefix}breaker:` })
+      assert.strictEqual(circuit.tag, "Closed")
+      assert.isNotNull(circuit.raw)
+      assert.strictEqual((yield* pipeline.breaker!.stats).failures, 3)
     }).pipe(Effect.scoped, Effect.provide(redisLayer())))
 
   it.live("the shared budget spends and refunds through Redis", () =>
