@@ -2,20 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Schema } from "effect"
 import * as M from "../src/internal/breaker/machine.ts"
 import * as W from "../src/internal/breaker/window.ts"
+import { countConfig } from "./support/breakerConfig.ts"
 
-// The machine under test: consecutive(3) or a 50 % failure rate over the last 6 calls (at least
-// 4), open periods 100, 200, 400 ms capped at 300, two probes, two successes to close.
-const config: M.Config = {
-  rules: [
-    { _tag: "Consecutive", failures: 3 },
-    { _tag: "FailureRate", threshold: 0.5, minimumCalls: 4, window: { _tag: "Count", size: 6 } }
-  ],
-  openFor: (k) => [100, 200, 400][Math.min(k, 3) - 1]!,
-  maxOpenFor: 300,
-  probes: 2,
-  successesToClose: 2,
-  closeOnHealthy: false
-}
+// The machine under test: see test/support/breakerConfig.ts.
+const config: M.Config = countConfig
 
 // A reference model written from the rules in docs/circuit-breaker.md, independently of the machine.
 class Model {

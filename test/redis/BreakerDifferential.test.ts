@@ -8,19 +8,9 @@ import { Redis } from "effect/persistence"
 import * as M from "../../src/internal/breaker/machine.ts"
 import * as W from "../../src/internal/breaker/window.ts"
 import * as S from "../../src/internal/redis/breakerScript.ts"
+import { countConfig } from "../support/breakerConfig.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 
-const countConfig: M.Config = {
-  rules: [
-    { _tag: "Consecutive", failures: 3 },
-    { _tag: "FailureRate", threshold: 0.5, minimumCalls: 4, window: { _tag: "Count", size: 6 } }
-  ],
-  openFor: (k) => [100, 200, 400][Math.min(k, 3) - 1]!,
-  maxOpenFor: 300,
-  probes: 2,
-  successesToClose: 2,
-  closeOnHealthy: false
-}
 
 const timeConfig: M.Config = {
   rules: [
