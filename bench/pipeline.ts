@@ -13,6 +13,8 @@ const make = (input: Resilience.Input) => Effect.runSync(Scope.provide(Resilienc
 const one = Effect.succeed(1)
 const full = make({ ...Policy.presets.http, budget: { type: "tokenBucket" } }).execute(one)
 const fullRatio = make({ ...Policy.presets.http, budget: { type: "ratio" } }).execute(one)
+const withBulkhead = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, bulkhead: { maxConcurrent: 100 } }).execute(one)
+const withTimeout = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, attemptTimeout: "5 seconds" }).execute(one)
 const guarded = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, attemptTimeout: "5 seconds", bulkhead: { maxConcurrent: 100 } }).execute(one)
 const asyncOne = async () => 1
 const cockatiel = wrap(
@@ -27,6 +29,8 @@ export const pipelineGroups: ReadonlyArray<Group> = [
       { name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(one) },
       { name: "http preset: retry + token budget + breaker + telemetry", run: () => Effect.runPromise(full) },
       { name: "http preset: retry + ratio budget + breaker + telemetry", run: () => Effect.runPromise(fullRatio) },
+      { name: "… + bulkhead", run: () => Effect.runPromise(withBulkhead) },
+      { name: "… + attempt timeout", run: () => Effect.runPromise(withTimeout) },
       { name: "… + attempt timeout + bulkhead", run: () => Effect.runPromise(guarded) }
     ]
   },

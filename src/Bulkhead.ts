@@ -9,10 +9,13 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Semaphore } from "effect"
+import { Data, Deferred, Effect } from "effect"
 import { dual } from "effect/Function"
 import { Issues } from "./internal/options.ts"
 import type { PolicyError } from "./Policy.ts"
+
+// Effect's onExit primitive accepts a handler that returns undefined: no finalizer step to run.
+const NOTHING = undefined as unknown as Effect.Effect<void>
 
 /**
  * The rejection when every slot and every queue place is taken.
@@ -106,37 +109,48 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
     const error = issues.error()
     if (error !== undefined) return Effect.fail(error)
     const name = options.name ?? "bulkhead"
-    const semaphore = Semaphore.makeUnsafe(maxConcurrent)
     const full = new BulkheadFull({ name, maxConcurrent, maxQueue })
-    // `admitted` counts running and queued calls; `running` those past the semaphore.
-    let admitted = 0
+    // A counter, not a semaphore: a call that finds a free slot pays for one onExit and nothing
+    // else. Waiters queue in order; a freed slot is handed to the first of them directly.
     let running = 0
     let rejected = 0
-    const leave = Effect.sync(() => {
-      admitted--
-    })
-    const finish = Effect.sync(() => {
-      running--
-    })
-    const execute = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> => {
-      const inSlot = semaphore.withPermits(1)(
-        Effect.suspend(() => {
-          running++
-          return Effect.ensuring(self, finish)
-        })
-      )
-      return Effect.uninterruptibleMask((restore) =>
+    const waiters: Array<Deferred.Deferred<void>> = []
+    const release = (): void => {
+      const next = waiters.shift()
+      if (next === undefined) running--
+      else Deferred.doneUnsafe(next, Effect.void)
+    }
+    const onExitRelease = (): Effect.Effect<void> => {
+      release()
+      return NOTHING
+    }
+    const execute = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> =>
+      Effect.uninterruptibleMask((restore) =>
         Effect.suspend((): Effect.Effect<A, E | BulkheadFull, R> => {
-          if (admitted >= maxConcurrent + maxQueue) {
+          if (running < maxConcurrent) {
+            running++
+            return Effect.onExit(restore(self), onExitRelease)
+          }
+          if (waiters.length >= maxQueue) {
             rejected++
             return Effect.fail(full)
           }
-          admitted++
-          return Effect.ensuring(restore(inSlot), leave)
+          const turn = Deferred.makeUnsafe<void>()
+          waiters.push(turn)
+          return restore(Deferred.await(turn)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                const index = waiters.indexOf(turn)
+                // Still waiting: just leave the queue. Handed a slot already: pass it on.
+                if (index >= 0) waiters.splice(index, 1)
+                else release()
+              })
+            ),
+            Effect.andThen(Effect.onExit(restore(self), onExitRelease))
+          )
         })
       )
-    }
-    const statsUnsafe = (): Stats => ({ running, queued: admitted - running, rejected })
+    const statsUnsafe = (): Stats => ({ running, queued: waiters.length, rejected })
     return Effect.succeed<Bulkhead>({
       name,
       maxConcurrent,
