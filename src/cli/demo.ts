@@ -85,7 +85,7 @@ export const demoPolicy: Policy.PipelinePolicyInput = {
   ...Policy.presets.http,
   retry: { ...Policy.presets.http.retry, maxRetries: 3, initialDelay: 100, maxDelay: "2 seconds" },
   circuitBreaker: { consecutiveFailures: 8, openFor: "500 millis", openForMultiplier: 2, maxOpenFor: "2 seconds", halfOpen: { probes: 2 } },
-  budget: { type: "ratio", ratio: 0.1, minPerSecond: 5, window: "5 seconds" },
+  budget: { type: "ratio", ratio: 0.1, minPerSecond: 20, window: "5 seconds" },
   attemptTimeout: "500 millis",
   deadLetters: true,
   durationSampling: 1
@@ -263,7 +263,7 @@ export const render = (report: Report): string => {
   const s = report.pipeline
   const lines: Array<string> = []
   const pct = (n: number, d: number) => d === 0 ? "-" : `${((100 * n) / d).toFixed(1)}%`
-  lines.push(`Demo report: ${report.workers} workers for ${(report.durationMs / 1000).toFixed(1)} s through policy "demo" (http preset + breaker + 10 % budget + dead letters)`)
+  lines.push(`Demo report: ${report.workers} workers for ${(report.durationMs / 1000).toFixed(1)} s through policy "demo" (http preset + breaker + 10 % retry budget + dead letters)`)
   lines.push("")
   lines.push(`calls      ${report.calls}  succeeded ${report.succeeded} (${pct(report.succeeded, report.calls)})  failed ${report.failed}`)
   lines.push(`attempts   ${s.attempts}  (${(s.attempts / Math.max(1, s.calls)).toFixed(2)} per call)  retries ${s.retries}`)
