@@ -5,9 +5,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // A real redis-server for test/redis (installed when missing); see test/redis/globalSetup.ts.
     globalSetup: ["test/redis/globalSetup.ts"],
-    // The default reporter prints vitest's usual summary; the JSON report lets .ci/run print
-    // plain "N passed, M failed" totals that cannot be mistaken for a run that executed nothing.
-    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // The default reporter prints vitest's usual summary, last; a silent reporter writes the
+    // totals to .vitest-report.json so .ci/run can print plain "N passed, M failed" totals that
+    // cannot be mistaken for a run that executed nothing.
+    reporters: ["default", "./test/support/totalsReporter.ts"],
     pool: "threads",
     maxWorkers: 2
   }

@@ -1,4 +1,4 @@
-// Prints "N passed, M failed" from vitest's JSON report. A type-check failure counts as one failed
+// Prints "N passed, M failed" from the totals test/support/totalsReporter.ts writes. A type-check failure counts as one failed
 // check; a missing report or zero executed tests is a failure, never a green run.
 import { readFileSync } from "node:fs"
 
