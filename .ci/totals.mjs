@@ -1,5 +1,6 @@
-// Prints "N passed, M failed" from the totals test/support/totalsReporter.ts writes. A type-check failure counts as one failed
-// check; a missing report or zero executed tests is a failure, never a green run.
+// Prints "N passed, M failed" from the totals that test/support/totalsReporter.ts writes. A
+// type-check failure counts as one failed check; a missing report or zero executed tests is a
+// failure, never a green run.
 import { readFileSync } from "node:fs"
 
 const [reportPath, typecheckStatus = "0"] = process.argv.slice(2)
