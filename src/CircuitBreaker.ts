@@ -852,6 +852,8 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
         : Effect.suspend(() => circuit.ref.ref.current._tag !== "Open" ? Effect.void : probe)
       yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(healthEvery), check)))
     }
+    // Dashboards see a closed circuit from the start, not only after its first transition.
+    yield* Metric.update(Metric.withAttributes(stateGauge, { operation: circuit.name }), Telemetry.breakerStateValue("Closed"))
     return circuit
   })
 

@@ -270,6 +270,14 @@ describe("CircuitBreaker: health checks and manual control", () => {
 })
 
 describe("CircuitBreaker: telemetry", () => {
+  it.effect("reports a new circuit as closed on the state gauge", () =>
+    Effect.gen(function*() {
+      yield* CircuitBreaker.make({ name: "fresh", log: false })
+      const snapshot = yield* Metric.snapshot
+      const gauge = snapshot.find((m) => m.id === "resilience_breaker_state" && m.attributes?.operation === "fresh")
+      assert.strictEqual((gauge?.state as { value: number } | undefined)?.value, 0)
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
   it.effect("publishes state, transitions and rejections as metrics at transitions", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({ name: "m", trip: CircuitBreaker.consecutive(1), log: false })
