@@ -42,6 +42,18 @@ const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =
       Duration.toMillis(d) >= 0 ? d : new PolicyError({ issues: [{ path: ["duration"], message: "Expected a non-negative duration" }] })
   })
 
+// Both bounds: interrupt `self` after `input` and fail with the verdict `timedOut` builds. An invalid
+// duration makes the effect die with a PolicyError (a combinator has no error channel of its own).
+const bounded = <A, E, R, F>(
+  self: Effect.Effect<A, E, R>,
+  input: Duration.Input,
+  timedOut: (duration: Duration.Duration) => F
+): Effect.Effect<A, E | F, R> => {
+  const duration = validDuration(input)
+  if (duration instanceof PolicyError) return Effect.die(duration)
+  return Effect.timeoutOrElse(self, { duration, orElse: () => Effect.fail(timedOut(duration)) })
+}
+
 /**
  * Bounds one attempt: past `duration` the effect is interrupted and fails with
  * `Failure.Transient<TimeoutExceeded>` of kind `"Timeout"`, which `Retry` retries. Put it inside
@@ -61,17 +73,9 @@ const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =
 export const attempt: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transient<TimeoutExceeded>, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Transient<TimeoutExceeded>, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Transient<TimeoutExceeded>, R> => {
-  const duration = validDuration(input)
-  if (duration instanceof PolicyError) return Effect.die(duration)
-  return Effect.timeoutOrElse(self, {
-    duration,
-    orElse: () =>
-      Effect.fail(
-        new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })
-      )
-  })
-})
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Transient<TimeoutExceeded>, R> =>
+  bounded(self, input, (duration) =>
+    new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
 
 /**
  * Bounds a whole call, retries and backoff included: past `duration` everything inside is
@@ -98,11 +102,5 @@ export const attempt: {
 export const total: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R> => {
-  const duration = validDuration(input)
-  if (duration instanceof PolicyError) return Effect.die(duration)
-  return Effect.timeoutOrElse(self, {
-    duration,
-    orElse: () => Effect.fail(new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" }))
-  })
-})
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R> =>
+  bounded(self, input, (duration) => new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))
