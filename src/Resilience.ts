@@ -212,11 +212,12 @@ export const make = (
         )
       )
     }
-    const schedule = policy.retry === false
+    // `retry: false` still classifies: a transient failure ends as RetriesExhausted after one attempt.
+    const retryOptions = policy.retry === false
       ? { schedule: Backoff.fixed(0).pipe(Backoff.recurs(0)) }
       : { ...(policy.retry ?? Policy.defaults) }
     const plan = Retry.planFor<unknown, never>({
-      ...schedule,
+      ...retryOptions,
       operation: name,
       onRetry,
       budget,
