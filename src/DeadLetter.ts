@@ -321,47 +321,6 @@ export interface OnExhaustedOptions {
   readonly tags?: Readonly<Record<string, string>> | undefined
 }
 
-const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Permanent<unknown> => {
-  const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
-  return tag === "RetriesExhausted" || tag === "Permanent"
-}
-
-/**
- * Publishes a dead letter when the effect fails with `Retry.RetriesExhausted` or
- * `Failure.Permanent`, then fails with the same error. `attempts` and `firstAttemptAt` come from
- * `RetriesExhausted` (`attempts`, now − `elapsed`); a `Permanent` counts as one attempt at the
- * time of the failure, since it does not carry a count. Other errors pass untouched. If the
- * letter cannot be stored, the `DeadLetterError` is logged and the original error is kept.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { DeadLetter, Retry } from "effect-resilience"
- *
- * declare const upload: Effect.Effect<void, { readonly code: string }>
- *
- * const guarded = upload.pipe(
- *   Retry.retry({ maxRetries: 3 }),
- *   DeadLetter.onExhausted({ operation: "s3.upload", tags: { bucket: "reviews" } })
- * ) // requires DeadLetter.DeadLetters
- * ```
- * @since 0.1.0
- */
-export const onExhausted: {
-  (options: OnExhaustedOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R | DeadLetters>
-  <A, E, R>(self: Effect.Effect<A, E, R>, options: OnExhaustedOptions): Effect.Effect<A, E, R | DeadLetters>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, options: OnExhaustedOptions): Effect.Effect<A, E, R | DeadLetters> => {
-  const tags = { ...options.tags }
-  return Effect.tapError(self, (error) => {
-    if (!isFinalFailure(error)) return Effect.void
-    return Effect.gen(function*() {
-      const deadLetters = yield* DeadLetters
-      const now = yield* Clock.currentTimeMillis
-      yield* publishOrLog(deadLetters, letterFor(error, options.operation, tags, now))
-    })
-  })
-})
-
 // Foreign error values may have throwing getters, be Proxies, hold cycles or carry megabytes:
 // every read below is guarded and every string bounded, so building a letter never throws.
 
@@ -405,6 +364,48 @@ const safeEncodeError = (error: unknown): EncodedError => {
 }
 
 const finiteOr = (value: unknown, fallback: number): number => typeof value === "number" && Number.isFinite(value) ? value : fallback
+
+const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Permanent<unknown> => {
+  const tag = safeString(error, "_tag")
+  return tag === "RetriesExhausted" || tag === "Permanent"
+}
+
+/**
+ * Publishes a dead letter when the effect fails with `Retry.RetriesExhausted` or
+ * `Failure.Permanent`, then fails with the same error. `attempts` and `firstAttemptAt` come from
+ * `RetriesExhausted` (`attempts`, now − `elapsed`); a `Permanent` counts as one attempt at the
+ * time of the failure, since it does not carry a count. Other errors pass untouched. If the
+ * letter cannot be stored, the `DeadLetterError` is logged and the original error is kept.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DeadLetter, Retry } from "effect-resilience"
+ *
+ * declare const upload: Effect.Effect<void, { readonly code: string }>
+ *
+ * const guarded = upload.pipe(
+ *   Retry.retry({ maxRetries: 3 }),
+ *   DeadLetter.onExhausted({ operation: "s3.upload", tags: { bucket: "reviews" } })
+ * ) // requires DeadLetter.DeadLetters
+ * ```
+ * @since 0.1.0
+ */
+export const onExhausted: {
+  (options: OnExhaustedOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R | DeadLetters>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: OnExhaustedOptions): Effect.Effect<A, E, R | DeadLetters>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, options: OnExhaustedOptions): Effect.Effect<A, E, R | DeadLetters> => {
+  const tags = { ...options.tags }
+  return Effect.tapError(self, (error) => {
+    if (!isFinalFailure(error)) return Effect.void
+    return Effect.gen(function*() {
+      const deadLetters = yield* DeadLetters
+      const now = yield* Clock.currentTimeMillis
+      yield* publishOrLog(deadLetters, letterFor(error, options.operation, tags, now))
+    })
+  })
+})
+
 
 /**
  * The letter for a call that failed for good at `now`: attempts and the first attempt's time come
