@@ -17,11 +17,12 @@
  * created, an fsync of the directory) returned.
  *
  * Promise-based on purpose: the lock wait uses real timers, independent of the caller's `Clock`.
+ * Small metadata calls (lock, open, stat, last byte) are synchronous; writes and syncs are not.
  *
  * @internal
  */
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs/promises"
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import * as zlib from "node:zlib"
@@ -122,9 +123,12 @@ const errnoOf = (error: unknown): string | undefined => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-const readOwner = async (lockPath: string): Promise<LockOwner | undefined> => {
+// The lock's steps are small metadata calls done synchronously: a few microseconds each, where a
+// round trip through the thread pool costs far more on a busy machine and would dominate a batch.
+
+const readOwner = (lockPath: string): LockOwner | undefined => {
   try {
-    const parsed: unknown = JSON.parse(await fs.readFile(lockPath, "utf8"))
+    const parsed: unknown = JSON.parse(fs.readFileSync(lockPath, "utf8"))
     const o = parsed as Partial<LockOwner>
     return typeof o.pid === "number" && typeof o.host === "string" && typeof o.token === "string"
       ? { pid: o.pid, host: o.host, token: o.token }
@@ -135,25 +139,24 @@ const readOwner = async (lockPath: string): Promise<LockOwner | undefined> => {
 }
 
 /** Whether a process on this host is gone (a zombie counts as gone: it will never release). */
-const isDead = async (pid: number): Promise<boolean> => {
+const isDead = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
   } catch (error) {
     return errnoOf(error) === "ESRCH"
   }
   try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8")
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
     return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")
   } catch {
     return false
   }
 }
 
-const isStale = async (lockPath: string, owner: LockOwner | undefined, options: LockOptions): Promise<boolean> => {
-  if (owner !== undefined && owner.host === hostname && owner.pid !== process.pid && await isDead(owner.pid)) return true
+const isStale = (lockPath: string, owner: LockOwner | undefined, options: LockOptions): boolean => {
+  if (owner !== undefined && owner.host === hostname && owner.pid !== process.pid && isDead(owner.pid)) return true
   try {
-    const { mtimeMs } = await fs.stat(lockPath)
-    return Date.now() - mtimeMs > options.staleLockMs
+    return Date.now() - fs.statSync(lockPath).mtimeMs > options.staleLockMs
   } catch {
     return false // gone already: the next attempt creates it
   }
@@ -164,47 +167,69 @@ const isStale = async (lockPath: string, owner: LockOwner | undefined, options: 
  * the same lock stale, one moves it; the others find nothing to move. If what was moved is not the
  * lock judged stale (it was replaced meanwhile), it is put back.
  */
-const breakLock = async (lockPath: string, stale: LockOwner | undefined): Promise<void> => {
+const breakLock = (lockPath: string, stale: LockOwner | undefined): void => {
   const aside = `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
   try {
-    await fs.rename(lockPath, aside)
+    fs.renameSync(lockPath, aside)
   } catch {
     return
   }
-  const moved = await readOwner(aside)
-  if (stale !== undefined && moved !== undefined && moved.token !== stale.token) {
-    await fs.link(aside, lockPath).catch(() => undefined)
+  const moved = readOwner(aside)
+  if (stale !== undefined && moved !== undefined && moved.token !== stale.token) ignoring(() => fs.linkSync(aside, lockPath))
+  ignoring(() => fs.unlinkSync(aside))
+}
+
+const ignoring = (f: () => void): void => {
+  try {
+    f()
+  } catch {
+    // best effort
   }
-  await fs.unlink(aside).catch(() => undefined)
 }
 
 /** Errors that mean "no lock file can be made here": the writer then appends without the lock. */
 const lockUnavailable = new Set(["EACCES", "EPERM", "EROFS"])
 
+/** Creates the lock file; false when another process holds it. */
+const tryCreate = (lockPath: string, me: LockOwner): boolean | "unavailable" => {
+  let fd: number
+  try {
+    fd = fs.openSync(lockPath, "wx")
+  } catch (error) {
+    const code = errnoOf(error)
+    if (code === "EEXIST") return false
+    if (code !== undefined && lockUnavailable.has(code)) return "unavailable"
+    throw error
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(me))
+  } finally {
+    fs.closeSync(fd)
+  }
+  return true
+}
+
 /**
  * Takes the lock; returns its release. When the directory does not allow a lock file (read-only
  * directory, writable file), returns a no-op release: appends then rely on O_APPEND alone.
  */
-export const acquireLock = async (path: string, options: LockOptions): Promise<() => Promise<void>> => {
+export const acquireLock = async (path: string, options: LockOptions): Promise<() => void> => {
   const lockPath = `${path}.lock`
   const me: LockOwner = { pid: process.pid, host: hostname, token: randomBytes(8).toString("hex") }
   const deadline = Date.now() + options.lockTimeoutMs
   let wait = 1
   for (;;) {
-    try {
-      await fs.writeFile(lockPath, JSON.stringify(me), { flag: "wx" })
-      return async () => {
-        const owner = await readOwner(lockPath)
-        if (owner?.token === me.token) await fs.unlink(lockPath).catch(() => undefined)
+    const created = tryCreate(lockPath, me)
+    if (created === "unavailable") return () => undefined
+    if (created) {
+      return () => {
+        // Only our own lock: after a takeover (we were judged stale) the file is someone else's.
+        if (readOwner(lockPath)?.token === me.token) ignoring(() => fs.unlinkSync(lockPath))
       }
-    } catch (error) {
-      const code = errnoOf(error)
-      if (code !== undefined && lockUnavailable.has(code)) return async () => undefined
-      if (code !== "EEXIST") throw error
     }
-    const owner = await readOwner(lockPath)
-    if (await isStale(lockPath, owner, options)) {
-      await breakLock(lockPath, owner)
+    const owner = readOwner(lockPath)
+    if (isStale(lockPath, owner, options)) {
+      breakLock(lockPath, owner)
       continue
     }
     if (Date.now() >= deadline) {
@@ -234,60 +259,66 @@ export const appendBatch = async (path: string, batch: Buffer, options: WriterOp
   const release = await acquireLock(path, options)
   try {
     let created = true
-    let handle: fs.FileHandle
+    let fd: number
     try {
-      handle = await fs.open(path, "ax+") // read too: the torn-tail check reads the last byte
+      fd = fs.openSync(path, "ax+") // read too: the torn-tail check reads the last byte
     } catch (error) {
       if (errnoOf(error) !== "EEXIST") throw error
       created = false
-      handle = await fs.open(path, "a+")
+      fd = fs.openSync(path, "a+")
     }
     try {
-      const { size } = await handle.stat()
+      const { size } = fs.fstatSync(fd)
       let bytes = batch
       if (size > 0) {
         const last = Buffer.alloc(1)
-        await handle.read(last, 0, 1, size - 1)
+        fs.readSync(fd, last, 0, 1, size - 1)
         // A writer died (or the disk filled) mid-record: end its torn line before ours.
         if (last[0] !== NEWLINE) bytes = Buffer.concat([Buffer.from("\n"), batch])
       }
       try {
+        // Writes and syncs can take long (big batches, slow disks): off the event loop.
         let written = 0
-        while (written < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, written, bytes.length - written)
-          written += bytesWritten
-        }
-        if (options.fsync) await handle.datasync()
+        while (written < bytes.length) written += await writeAsync(fd, bytes, written)
+        if (options.fsync) await datasyncAsync(fd)
       } catch (error) {
         // Take our partial record back, so the file ends where it did (best effort: if this fails
         // too, the next writer starts a fresh line after the torn tail).
-        await handle.truncate(size).catch(() => undefined)
+        ignoring(() => fs.ftruncateSync(fd, size))
         throw error
       }
     } finally {
-      await handle.close()
+      fs.closeSync(fd)
     }
-    if (created && options.fsync) await syncDirectory(nodePath.dirname(path))
+    if (created && options.fsync) syncDirectory(nodePath.dirname(path))
   } finally {
-    await release().catch(() => undefined)
+    release()
   }
 }
 
-/** Makes a new file's directory entry durable; some platforms cannot open a directory: skipped. */
-const syncDirectory = async (dir: string): Promise<void> => {
-  let handle: fs.FileHandle
+const writeAsync = (fd: number, bytes: Buffer, from: number) =>
+  new Promise<number>((resolve, reject) =>
+    fs.write(fd, bytes, from, bytes.length - from, null, (error, written) => error ? reject(error) : resolve(written))
+  )
+
+const datasyncAsync = (fd: number) =>
+  new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => error ? reject(error) : resolve()))
+
+/** Makes a new file's directory entry durable (once per new file); skipped where a directory cannot be synced. */
+const syncDirectory = (dir: string): void => {
+  let fd: number
   try {
-    handle = await fs.open(dir, "r")
+    fd = fs.openSync(dir, "r")
   } catch {
     return
   }
   try {
-    await handle.sync().catch((error: unknown) => {
-      const code = errnoOf(error)
-      if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM") throw error
-    })
+    fs.fsyncSync(fd)
+  } catch (error) {
+    const code = errnoOf(error)
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM") throw error
   } finally {
-    await handle.close()
+    fs.closeSync(fd)
   }
 }
 
