@@ -118,6 +118,37 @@ describe("dead-letter file: the reader", () => {
     }))
 })
 
+describe("dead-letter file: the lock between processes", () => {
+  const lockOf = (file: string, owner: { pid: number; host: string; token: string }, ageMs: number) => {
+    fs.writeFileSync(`${file}.lock`, JSON.stringify(owner))
+    const at = (Date.now() - ageMs) / 1000
+    fs.utimesSync(`${file}.lock`, at, at)
+  }
+  const options = { staleLockMs: 10_000, lockTimeoutMs: 200, fsync: true, maxBatchBytes: MiB }
+  const record = AppendLog.frame(JSON.stringify(makeLetter("w", 0, 10)))
+
+  it("a fresh lock of a process on another host is respected: the batch waits, then fails, the file is untouched", async () => {
+    const file = path.join(tempDir(), "letters.jsonl")
+    lockOf(file, { pid: 1, host: "elsewhere", token: "t" }, 0)
+    const error = await AppendLog.appendBatch(file, record, options).then(() => undefined, (e: Error) => e)
+    assert.include(error?.message, "timed out")
+    assert.isFalse(fs.existsSync(file))
+    assert.strictEqual(JSON.parse(fs.readFileSync(`${file}.lock`, "utf8")).token, "t", "another's lock is left alone")
+  })
+
+  it("a lock older than staleLockMs is taken over; a lock of a dead process on this host at once", async () => {
+    const file = path.join(tempDir(), "letters.jsonl")
+    lockOf(file, { pid: 1, host: "elsewhere", token: "t" }, 60_000)
+    await AppendLog.appendBatch(file, record, options)
+    const dead = startWriter({ path: file, writer: "gone", count: 0, bytes: 10, concurrency: 1 })
+    await dead.exit
+    lockOf(file, { pid: dead.child.pid!, host: os.hostname(), token: "t" }, 0)
+    await AppendLog.appendBatch(file, record, options)
+    assert.strictEqual((await read(file)).letters.length, 2)
+    assert.isFalse(fs.existsSync(`${file}.lock`))
+  })
+})
+
 describe("dead-letter file: letters the store cannot take", () => {
   it.effect("a directory at the file's path: the caller keeps its error, the letter is logged, counted failed, not stored", () =>
     Effect.gen(function*() {

@@ -10,8 +10,9 @@
  * Writing: every process keeps one queue per file (group commit): the letters waiting while a
  * batch is written go out together as one buffer, one `write` loop and one `fdatasync`. Across
  * processes a lock file (`<file>.lock`, created with O_EXCL, holding pid, host and a token)
- * serialises batches; a lock whose owner died on this host is taken over at once, any other lock
- * once it is older than `staleLockMs`. Under the lock the writer checks the file's last byte and
+ * serialises batches; a lock whose owner died on this host is taken over at once, a lock of
+ * another host (or unreadable) once it is older than `staleLockMs`, one of a live process here
+ * only after ten times that (its pid was reused). Under the lock the writer checks the file's last byte and
  * starts a fresh line when a crashed writer left a torn tail, and on a failed write truncates its
  * own partial bytes away. A batch is acknowledged only after `fdatasync` (and, for a file it
  * created, an fsync of the directory) returned.
@@ -154,9 +155,14 @@ const isDead = (pid: number): boolean => {
 }
 
 const isStale = (lockPath: string, owner: LockOwner | undefined, options: LockOptions): boolean => {
-  if (owner !== undefined && owner.host === hostname && owner.pid !== process.pid && isDead(owner.pid)) return true
+  let maxAge = options.staleLockMs
+  if (owner !== undefined && owner.host === hostname && owner.pid !== process.pid) {
+    if (isDead(owner.pid)) return true
+    // Alive here: a slow write, not a stale lock; only a reused pid holds it this long.
+    maxAge *= 10
+  }
   try {
-    return Date.now() - fs.statSync(lockPath).mtimeMs > options.staleLockMs
+    return Date.now() - fs.statSync(lockPath).mtimeMs > maxAge
   } catch {
     return false // gone already: the next attempt creates it
   }
