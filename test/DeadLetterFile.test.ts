@@ -2,7 +2,7 @@
 // and in several OS processes, writers killed mid-write, torn and corrupted records, files the
 // store cannot write, and error values that fight back. Every wait is on an acknowledgement, a
 // process's output or its exit, never on elapsed time.
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Logger, Metric, References } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -15,11 +15,20 @@ import { NOBODY, startWriter } from "./support/processes.ts"
 const MiB = 1024 * 1024
 const SLOW = 120_000
 
+const dirs: Array<string> = []
 const tempDir = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dead-letters-file-"))
   fs.chmodSync(dir, 0o777) // writable by the unprivileged writer processes too
+  dirs.push(dir)
   return dir
 }
+
+afterAll(() => {
+  for (const dir of dirs) {
+    fs.chmodSync(dir, 0o777)
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 const read = (file: string) => Effect.runPromise(DeadLetter.readFile(file))
 
