@@ -3,20 +3,23 @@
  * was tried, what went wrong and when, so they can be inspected, alerted on or replayed.
  *
  * `DeadLetters` is a service with two layers in core: a bounded in-memory ring and an append-only
- * JSON-lines file (one full line per letter, written before `publish` returns; `readFile` skips a
- * line torn by a crash instead of failing). Errors are stored encoded, never as raw objects.
+ * file of checksummed JSON lines, shared safely by concurrent writers in one or several processes
+ * (a letter is acknowledged once it is synced to disk; `readFile` skips torn records instead of
+ * failing). Errors are stored encoded, never as raw objects.
  *
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
-import { Clock, Context, Data, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
 import { dual } from "effect/Function"
-import type { Permanent } from "./Failure.ts"
-import { encodeError } from "./internal/errorInfo.ts"
-import { kinds } from "./internal/kind.ts"
+import { describe, type Permanent } from "./Failure.ts"
+import * as AppendLog from "./internal/appendLog.ts"
+import { encodeError, kindOf } from "./internal/errorInfo.ts"
+import { type Kind, kinds } from "./internal/kind.ts"
 import { Issues } from "./internal/options.ts"
 import type { PolicyError } from "./Policy.ts"
 import type { RetriesExhausted } from "./Retry.ts"
+import * as Telemetry from "./Telemetry.ts"
 
 /**
  * An error as a dead letter stores it: the outer `_tag`, its message, its `Kind`, and the name or
@@ -113,12 +116,14 @@ export class DeadLetterError extends Data.TaggedError("DeadLetterError")<{
  * @since 0.1.0
  */
 export class DeadLetters extends Context.Service<DeadLetters, {
-  /** Stores a letter; with the file layer, it is on disk when this returns. */
+  /** Stores a letter; with the file layer, it is synced to disk when this succeeds. */
   readonly publish: (letter: Letter) => Effect.Effect<void, DeadLetterError>
   /** The letters kept, oldest first. */
   readonly list: Effect.Effect<ReadonlyArray<Letter>, DeadLetterError>
   /** Letters dropped to stay within a bound (the memory ring); always 0 for the file. */
   readonly dropped: Effect.Effect<number>
+  /** Letters this store could not take (`publish` failed): never counted as stored. */
+  readonly failed: Effect.Effect<number>
 }>()("effect-resilience/DeadLetter/DeadLetters") {}
 
 /**
@@ -157,14 +162,15 @@ export const layerMemory = (options: { readonly capacity?: number | undefined } 
             dropped++
           }),
         list: Effect.sync(() => [...ring.slice(next), ...ring.slice(0, next)]),
-        dropped: Effect.sync(() => dropped)
+        dropped: Effect.sync(() => dropped),
+        failed: Effect.succeed(0)
       }))
     })
   )
 
 /**
- * What `readFile` found: the letters, and how many lines it skipped (a line torn by a crash
- * mid-write, or any other line that is not a letter).
+ * What `readFile` found: the letters, and how many records it skipped (one torn by a crash
+ * mid-write or a full disk, one that fails its checksum, or any other line that is not a letter).
  *
  * @since 0.1.0
  */
@@ -175,24 +181,28 @@ export interface FileContents {
 
 const decodeLetter = Schema.decodeUnknownOption(Letter)
 
-const parseLine = (line: string): Option.Option<Letter> => {
+const parseRecord = (line: Buffer): Option.Option<Letter> => {
+  const found = AppendLog.unframe(line)
+  if (found === undefined) return Option.none()
   try {
-    return decodeLetter(JSON.parse(line))
+    return decodeLetter(JSON.parse("payload" in found ? found.payload : found.legacy))
   } catch {
     return Option.none()
   }
 }
 
 /**
- * Reads a dead-letter file written by `layerFile`. A missing file has no letters. Lines that are
- * not letters, such as a last line torn by a crash, are skipped and counted, never fatal.
+ * Reads a dead-letter file written by `layerFile`. A missing file has no letters. Records that
+ * are torn (a crash or a full disk mid-write), fail their checksum, or are not letters are
+ * skipped and counted, never fatal; the records around them are read. Plain JSON lines written
+ * by earlier versions are read too.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { DeadLetter } from "effect-resilience"
  * const report = DeadLetter.readFile("dead-letters.jsonl").pipe(
- *   Effect.map(({ letters, skipped }) => `${letters.length} letters, ${skipped} torn lines`)
+ *   Effect.map(({ letters, skipped }) => `${letters.length} letters, ${skipped} torn records`)
  * )
  * ```
  * @since 0.1.0
@@ -200,17 +210,16 @@ const parseLine = (line: string): Option.Option<Letter> => {
 export const readFile = (path: string): Effect.Effect<FileContents, DeadLetterError> =>
   Effect.tryPromise({
     try: () =>
-      fs.readFile(path, "utf8").catch((error: unknown) => {
-        if ((error as { code?: unknown }).code === "ENOENT") return ""
+      fs.readFile(path).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code === "ENOENT") return Buffer.alloc(0)
         throw error
       }),
     catch: (cause) => new DeadLetterError({ op: "read", path, cause })
-  }).pipe(Effect.map((text) => {
+  }).pipe(Effect.map((bytes) => {
     const letters: Array<Letter> = []
     let skipped = 0
-    for (const line of text.split("\n")) {
-      if (line.trim() === "") continue
-      const letter = parseLine(line)
+    for (const line of AppendLog.lines(bytes)) {
+      const letter = parseRecord(line)
       if (Option.isSome(letter)) letters.push(letter.value)
       else skipped++
     }
@@ -218,9 +227,39 @@ export const readFile = (path: string): Effect.Effect<FileContents, DeadLetterEr
   }))
 
 /**
- * Appends letters to a JSON-lines file: each letter is one `appendFile` of one full line ending in
- * `\n`, done before `publish` returns. If the file ends in a torn line (a crash mid-write), the
- * first letter starts on a new line, so only the torn line is lost. `list` reads the file.
+ * Options of `layerFile`.
+ *
+ * @since 0.1.0
+ */
+export interface FileOptions {
+  /** The file; created (with its lock file `<path>.lock`) in an existing directory on the first letter. */
+  readonly path: string
+  /**
+   * Sync each batch to disk (`fdatasync`) before acknowledging its letters (default `true`).
+   * With `false`, an acknowledged letter survives a crash of the process but not of the machine.
+   */
+  readonly fsync?: boolean | undefined
+  /** The largest letter stored, in bytes of its JSON (default 4 MiB, at most 256 MiB); larger ones fail. */
+  readonly maxLetterBytes?: number | undefined
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * Appends letters to a file of JSON lines, one checksummed record per letter, safe to share
+ * between concurrent publishers in one process and between processes:
+ *
+ * - `publish` succeeds only once the letter is wholly in the file and synced to disk. Letters
+ *   published while a write is under way go out together in the next write and sync (group
+ *   commit), so throughput holds under load.
+ * - Writers never interleave: one queue per file per process, and across processes a lock file
+ *   `<path>.lock` (a lock left by a process that died is taken over).
+ * - A torn last record (a writer killed mid-write, a full disk) is ended before the next append,
+ *   so it never swallows the next letter; `readFile` skips it.
+ * - A letter the file cannot take (read-only, a directory in the way, disk full, larger than
+ *   `maxLetterBytes`) fails `publish` with `DeadLetterError` and is counted in `failed`.
+ *
+ * Fails with `Policy.PolicyError` for a bad `maxLetterBytes`. `list` reads the file.
  *
  * @example
  * ```ts
@@ -231,40 +270,42 @@ export const readFile = (path: string): Effect.Effect<FileContents, DeadLetterEr
  * ```
  * @since 0.1.0
  */
-export const layerFile = (options: { readonly path: string }): Layer.Layer<DeadLetters, DeadLetterError> =>
+export const layerFile = (options: FileOptions): Layer.Layer<DeadLetters, PolicyError> =>
   Layer.effect(
     DeadLetters,
-    Effect.gen(function*() {
+    Effect.suspend(() => {
+      const issues = new Issues()
+      const maxLetterBytes = issues.number("maxLetterBytes", options.maxLetterBytes ?? 4 * MiB, 1, true)
+      if (maxLetterBytes > 256 * MiB) issues.list.push({ path: ["maxLetterBytes"], message: `Expected at most ${256 * MiB}, got ${maxLetterBytes}` })
+      const error = issues.error()
+      if (error !== undefined) return Effect.fail(error)
       const path = options.path
-      const endsTorn = yield* Effect.tryPromise({
-        try: async () => {
-          const handle = await fs.open(path, "a+")
-          try {
-            const { size } = await handle.stat()
-            if (size === 0) return false
-            const last = Buffer.alloc(1)
-            await handle.read(last, 0, 1, size - 1)
-            return last[0] !== 0x0a
-          } finally {
-            await handle.close()
-          }
-        },
-        catch: (cause) => new DeadLetterError({ op: "publish", path, cause })
-      })
-      let prefix = endsTorn ? "\n" : ""
-      return DeadLetters.of({
+      const writerOptions: AppendLog.WriterOptions = {
+        ...AppendLog.defaultLockOptions,
+        fsync: options.fsync ?? true,
+        maxBatchBytes: Math.max(16 * MiB, maxLetterBytes)
+      }
+      let failed = 0
+      const record = (letter: Letter): Buffer => {
+        const json = JSON.stringify(letter)
+        if (typeof json !== "string") throw new Error("the letter is not JSON-serialisable")
+        const bytes = Buffer.byteLength(json, "utf8")
+        if (bytes > maxLetterBytes) throw new Error(`the letter is ${bytes} bytes, more than maxLetterBytes (${maxLetterBytes})`)
+        return AppendLog.frame(json)
+      }
+      return Effect.succeed(DeadLetters.of({
         publish: (letter) =>
           Effect.tryPromise({
-            try: () => {
-              const line = `${prefix}${JSON.stringify(letter)}\n`
-              prefix = ""
-              return fs.appendFile(path, line, "utf8")
-            },
-            catch: (cause) => new DeadLetterError({ op: "publish", path, cause })
+            try: () => AppendLog.append(path, record(letter), writerOptions),
+            catch: (cause) => {
+              failed++
+              return new DeadLetterError({ op: "publish", path, cause })
+            }
           }),
         list: Effect.map(readFile(path), (contents) => contents.letters),
-        dropped: Effect.succeed(0)
-      })
+        dropped: Effect.succeed(0),
+        failed: Effect.sync(() => failed)
+      }))
     })
   )
 
@@ -280,8 +321,52 @@ export interface OnExhaustedOptions {
   readonly tags?: Readonly<Record<string, string>> | undefined
 }
 
+// Foreign error values may have throwing getters, be Proxies, hold cycles or carry megabytes:
+// every read below is guarded and every string bounded, so building a letter never throws.
+
+const MAX_MESSAGE = 16 * 1024
+
+const bounded = (text: string, max: number): string => text.length > max ? `${text.slice(0, max - 1)}…` : text
+
+const safely = <A>(f: () => A, fallback: A): A => {
+  try {
+    return f()
+  } catch {
+    return fallback
+  }
+}
+
+const safeString = (u: unknown, key: string): string | undefined =>
+  safely(() => {
+    if (typeof u !== "object" || u === null) return undefined
+    const value: unknown = (u as Record<string, unknown>)[key]
+    return typeof value === "string" && value !== "" ? bounded(value, MAX_MESSAGE) : undefined
+  }, undefined)
+
+const safeEncodeError = (error: unknown): EncodedError => {
+  const encoded = safely((): EncodedError | undefined => {
+    const e = encodeError(error)
+    // Copy into plain values: a getter-backed message is read once, here.
+    const message = String(e.message)
+    return {
+      ...(e._tag === undefined ? {} : { _tag: bounded(String(e._tag), 256) }),
+      message: bounded(message, MAX_MESSAGE),
+      ...(e.kind === undefined ? {} : { kind: e.kind }),
+      ...(e.name === undefined ? {} : { name: bounded(String(e.name), 256) })
+    }
+  }, undefined)
+  if (encoded !== undefined) return encoded
+  const tag = safeString(error, "_tag")
+  const message = safely(() => bounded(describe(error), MAX_MESSAGE), undefined) ??
+    safeString(error, "message") ?? tag ?? "an error that could not be read"
+  const kind = safely((): Kind => kindOf(error), "Unknown")
+  return { ...(tag === undefined ? {} : { _tag: bounded(tag, 256) }), message, kind }
+}
+
+const finiteOr = (value: unknown, fallback: number): number => typeof value === "number" && Number.isFinite(value) ? value : fallback
+
 const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Permanent<unknown> => {
-  const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
+  const tag = safeString(error, "_tag")
   return tag === "RetriesExhausted" || tag === "Permanent"
 }
 
@@ -321,32 +406,68 @@ export const onExhausted: {
   })
 })
 
+
 /**
  * The letter for a call that failed for good at `now`: attempts and the first attempt's time come
- * from `RetriesExhausted`; any other error counts as one attempt.
+ * from `RetriesExhausted`; any other error counts as one attempt. Never throws, whatever the error
+ * value holds.
  *
  * @internal
  */
 export const letterFor = (error: unknown, operation: string, tags: Readonly<Record<string, string>>, now: number): Letter => {
-  const exhausted = typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "RetriesExhausted"
-    ? error as RetriesExhausted<unknown>
-    : undefined
+  const exhausted = safeString(error, "_tag") === "RetriesExhausted" ? error as RetriesExhausted<unknown> : undefined
+  const attempts = exhausted === undefined ? 1 : safely(() => finiteOr(exhausted.attempts, 1), 1)
+  const elapsed = exhausted === undefined ? 0 : safely(() => finiteOr(Duration.toMillis(exhausted.elapsed), 0), 0)
   return {
     operation,
-    error: encodeError(error),
-    attempts: exhausted?.attempts ?? 1,
-    firstAttemptAt: exhausted === undefined ? now : now - Duration.toMillis(exhausted.elapsed),
+    error: safeEncodeError(error),
+    attempts,
+    firstAttemptAt: now - elapsed,
     lastAttemptAt: now,
     tags
   }
 }
 
 /**
- * Stores a letter; a store failure is logged, never raised, so the caller's own error is kept.
+ * A short description of a letter for a log line: what a reader needs to find or replay it, not
+ * its full size.
  *
  * @internal
  */
-export const publishOrLog = (deadLetters: DeadLetters["Service"], letter: Letter): Effect.Effect<void> =>
-  deadLetters.publish(letter).pipe(
-    Effect.catch((storeError) => Effect.logError("Could not store a dead letter", storeError))
+export const summarize = (letter: Letter): Record<string, unknown> =>
+  safely(() => ({
+    operation: bounded(letter.operation, 200),
+    error: {
+      ...(letter.error._tag === undefined ? {} : { _tag: bounded(letter.error._tag, 100) }),
+      message: bounded(letter.error.message, 200),
+      ...(letter.error.kind === undefined ? {} : { kind: letter.error.kind }),
+      ...(letter.error.name === undefined ? {} : { name: bounded(letter.error.name, 100) })
+    },
+    attempts: letter.attempts,
+    firstAttemptAt: letter.firstAttemptAt,
+    lastAttemptAt: letter.lastAttemptAt,
+    tags: Object.fromEntries(Object.entries(letter.tags).slice(0, 20).map(([k, v]) => [bounded(k, 100), bounded(String(v), 200)]))
+  }), { operation: "(unreadable letter)" } as Record<string, unknown>)
+
+const failedMetric = (operation: string) => Metric.withAttributes(Telemetry.metrics.deadLettersFailed, { operation })
+
+/**
+ * Stores a letter and says whether it was stored. A store failure (a typed error or a defect) is
+ * logged with the letter's summary and counted on `resilience_dead_letters_failed_total`, never
+ * raised, so the caller's own error is kept.
+ *
+ * @internal
+ */
+export const publishOrLog = (deadLetters: DeadLetters["Service"], letter: Letter): Effect.Effect<boolean> =>
+  Effect.suspend(() => deadLetters.publish(letter)).pipe(
+    Effect.as(true),
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const summary = summarize(letter)
+      return Effect.logError("Could not store a dead letter; it is lost", safely(() => Cause.pretty(cause), "(unprintable cause)")).pipe(
+        Effect.annotateLogs({ letter: summary }),
+        Effect.andThen(Metric.update(failedMetric(String(summary.operation)), 1)),
+        Effect.as(false)
+      )
+    })
   )

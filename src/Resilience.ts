@@ -252,8 +252,11 @@ export const make = (
       const effects: Array<Effect.Effect<void>> = []
       if (isBudgetDenial(failure)) effects.push(recorder.recordBudgetDenied)
       if (deadLetters !== undefined) {
-        effects.push(DeadLetter.publishOrLog(deadLetters, DeadLetter.letterFor(failure, name, tags, clock.currentTimeMillisUnsafe())))
-        effects.push(recorder.recordDeadLetter)
+        // Counted as a dead letter only once stored; a letter the store refused is counted as failed.
+        effects.push(Effect.flatMap(
+          DeadLetter.publishOrLog(deadLetters, DeadLetter.letterFor(failure, name, tags, clock.currentTimeMillisUnsafe())),
+          (stored) => stored ? recorder.recordDeadLetter : Effect.void
+        ))
       }
       return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
     }

@@ -4,7 +4,8 @@
  * Metric names (DESIGN.md §2): `resilience_attempts_total`, `resilience_retries_total`,
  * `resilience_retry_delay_seconds`, `resilience_breaker_state`,
  * `resilience_breaker_transitions_total`, `resilience_rejections_total`,
- * `resilience_dead_letters_total`, `resilience_budget_exhausted_total`, with attributes
+ * `resilience_dead_letters_total`, `resilience_dead_letters_failed_total`,
+ * `resilience_budget_exhausted_total`, with attributes
  * `{ operation, outcome | kind | from/to | reason }`.
  *
  * The hot path never calls `Metric.update`: a `Recorder` counts calls, successes and durations in
@@ -54,6 +55,10 @@ export const metrics = {
   }),
   deadLetters: Metric.counter("resilience_dead_letters_total", {
     description: "Calls recorded as dead letters, by operation",
+    incremental: true
+  }),
+  deadLettersFailed: Metric.counter("resilience_dead_letters_failed_total", {
+    description: "Dead letters the store could not take (logged, not stored), by operation",
     incremental: true
   }),
   budgetExhausted: Metric.counter("resilience_budget_exhausted_total", {

@@ -140,6 +140,7 @@ export const layer = (options: Options = {}): Layer.Layer<DeadLetters, PolicyErr
       }, yield* Clock.Clock)
       const buffer: Array<Letter> = []
       let dropped = 0
+      let failed = 0
       const xadd = (letter: Letter) =>
         guard.run(redis.send<string>("XADD", stream, "MAXLEN", String(maxLength), "*", "letter", JSON.stringify(letter)))
       /** Sends buffered letters in order, stopping at the first failure. */
@@ -164,24 +165,29 @@ export const layer = (options: Options = {}): Layer.Layer<DeadLetters, PolicyErr
           dropped++
         }
       }
+      const unavailable = Effect.suspend(() => {
+        failed++
+        return Effect.fail(new DeadLetterError({ op: "publish", path: stream, cause: "Redis unavailable" }))
+      })
       return DeadLetters.of({
         publish: (letter) =>
           serial(Effect.gen(function*() {
             // Buffered letters go first, so the stream keeps publishing order.
             if (buffer.length > 0 && !(yield* flush)) {
-              if (mode === "fail") return yield* Effect.fail(new DeadLetterError({ op: "publish", path: stream, cause: "Redis unavailable" }))
+              if (mode === "fail") return yield* unavailable
               keep(letter)
               return
             }
             const id = yield* xadd(letter)
             if (id !== undefined) return
-            if (mode === "fail") return yield* Effect.fail(new DeadLetterError({ op: "publish", path: stream, cause: "Redis unavailable" }))
+            if (mode === "fail") return yield* unavailable
             keep(letter)
           })),
         list: Effect.map(read({ stream, count: maxLength }), (entries) => entries.map((e) => e.letter)).pipe(
           Effect.provideService(Redis.Redis, redis)
         ),
-        dropped: Effect.sync(() => dropped)
+        dropped: Effect.sync(() => dropped),
+        failed: Effect.sync(() => failed)
       })
     })
   )
