@@ -9,13 +9,14 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
-import { Clock, Context, Data, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Option, Result, Schema } from "effect"
 import { dual } from "effect/Function"
 import type { Permanent } from "./Failure.ts"
 import { encodeError } from "./internal/errorInfo.ts"
 import { kinds } from "./internal/kind.ts"
-import { Issues } from "./internal/options.ts"
-import type { PolicyError } from "./Policy.ts"
+import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
+import type { PolicyError } from "./internal/policyError.ts"
+import { decodeOptions } from "./internal/strict.ts"
 import type { RetriesExhausted } from "./Retry.ts"
 
 /**
@@ -122,6 +123,23 @@ export class DeadLetters extends Context.Service<DeadLetters, {
 }>()("effect-resilience/DeadLetter/DeadLetters") {}
 
 /**
+ * The in-memory store's options as data: `capacity`, the letters kept (1..1 000 000, default
+ * 1000). `layerMemory` decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * Schema.decodeUnknownSync(DeadLetter.MemoryPolicy)({}) // { capacity: 1000 }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MemoryPolicy = Schema.Struct({
+  capacity: withDefault(IntBetween(1, bounds.size), 1000)
+})
+
+/**
  * Keeps the last `capacity` letters (default 1000) in memory; older ones are dropped and counted.
  * Fails with `Policy.PolicyError` for a bad capacity.
  *
@@ -138,10 +156,9 @@ export const layerMemory = (options: { readonly capacity?: number | undefined } 
   Layer.effect(
     DeadLetters,
     Effect.suspend(() => {
-      const issues = new Issues()
-      const capacity = issues.number("capacity", options.capacity ?? 1000, 1, true)
-      const error = issues.error()
-      if (error !== undefined) return Effect.fail(error)
+      const decoded = decodeOptions(MemoryPolicy, options)
+      if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+      const { capacity } = decoded.success
       const ring: Array<Letter> = []
       let next = 0
       let dropped = 0
