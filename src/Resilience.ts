@@ -19,6 +19,7 @@ import { kindOf } from "./internal/errorInfo.ts"
 import { DelayAtLeast } from "./internal/fields.ts"
 import { fuse } from "./internal/fused.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
+import { suggest } from "./internal/policyError.ts"
 import { coerce, decodeStrict, type Leaf, leaves } from "./internal/strict.ts"
 import type { Kind } from "./internal/kind.ts"
 import * as Policy from "./Policy.ts"
@@ -600,7 +601,7 @@ export const layerConfig = (
           }
           const field = envFields.get(suffix)
           if (field === undefined) {
-            const near = [...envFields.keys()].find((key) => key.endsWith(suffix) || suffix.endsWith(key))
+            const near = suggest(suffix, envFields.keys())
             issues.push({
               path: [name],
               message: `Unknown variable ${variable}${near === undefined ? "" : ` — did you mean ${[...head, near].join("_")}?`}`

@@ -143,11 +143,20 @@ export const suggest = (name: string, candidates: Iterable<string>): string | un
   const limit = Math.min(3, Math.max(1, Math.round(key.length / 3)))
   let best: string | undefined
   let bestDistance = limit + 1
+  let bestScore = -Infinity
   for (const candidate of candidates) {
-    const distance = editDistance(key, normalizeKey(candidate), limit)
-    if (distance < bestDistance) {
+    const normalized = normalizeKey(candidate)
+    const distance = editDistance(key, normalized, limit)
+    if (distance > limit) continue
+    // On a tie, the longest shared start, then the closest length: `maxRetry` means `maxRetries`,
+    // not `maxDelay` or `retry`.
+    let shared = 0
+    while (shared < key.length && key[shared] === normalized[shared]) shared++
+    const score = shared * 100 - Math.abs(normalized.length - key.length)
+    if (distance < bestDistance || (distance === bestDistance && score > bestScore)) {
       best = candidate
       bestDistance = distance
+      bestScore = score
     }
   }
   return best

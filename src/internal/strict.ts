@@ -178,20 +178,43 @@ const readKey = (value: Record<string, unknown>, key: string): { readonly ok: tr
   }
 }
 
-const unknownFieldMessage = (key: string, index: FieldIndex): string => {
-  const advised = adviceByKey.get(normalizeKey(key))
-  if (advised !== undefined) return `unknown field: ${advised}`
+/** The known name an unknown key most likely means: a typo of one, or one under a prefix (`inference_max_retries`). */
+const nearest = (key: string, index: FieldIndex): { readonly name: string; readonly prefixed: boolean } | undefined => {
   const near = suggest(key, index.names)
-  if (near !== undefined) return `unknown field — did you mean ${near}?`
-  // `inference_max_retries`: a known field under another system's per-client prefix.
+  if (near !== undefined) return { name: near, prefixed: false }
   const normalized = normalizeKey(key)
+  if (normalized.length < 4) return undefined
   const tail = index.names.find((name) => {
     const n = normalizeKey(name)
     return n.length >= 4 && normalized.length > n.length && normalized.endsWith(n)
   })
-  if (tail !== undefined) return `unknown field — did you mean ${tail} (in a policy of its own)?`
-  const part = index.names.find((name) => normalizeKey(name).includes(normalized) && normalized.length >= 4)
-  if (part !== undefined) return `unknown field — did you mean ${part}?`
+  if (tail !== undefined) return { name: tail, prefixed: true }
+  const part = index.names.find((name) => normalizeKey(name).includes(normalized))
+  return part === undefined ? undefined : { name: part, prefixed: false }
+}
+
+/** A field of a nested object the key names (`maxRetries` at the top of a pipeline is `retry.maxRetries`). */
+const nested = (key: string, ast: SchemaAST.Objects): string | undefined => {
+  for (const property of ast.propertySignatures) {
+    for (const child of objectsOf(property.type)) {
+      const index = indexOf(child)
+      const entry = index.byKey.get(normalizeKey(key))
+      if (entry !== undefined) return `${String(property.name)}.${entry.canonical}`
+      const near = nearest(key, index)
+      if (near !== undefined && near.prefixed) return `${String(property.name)}.${near.name}`
+    }
+  }
+  return undefined
+}
+
+const unknownFieldMessage = (key: string, ast: SchemaAST.Objects, index: FieldIndex): string => {
+  const advised = adviceByKey.get(normalizeKey(key))
+  if (advised !== undefined) return `unknown field: ${advised}`
+  const near = nearest(key, index)
+  if (near !== undefined && !near.prefixed) return `unknown field — did you mean ${near.name}?`
+  const inner = nested(key, ast)
+  if (inner !== undefined) return `unknown field — did you mean ${inner}?`
+  if (near !== undefined) return `unknown field — did you mean ${near.name} (in a policy of its own)?`
   return `unknown field (known fields: ${index.names.filter((n) => index.types.has(n)).join(", ")})`
 }
 
@@ -215,7 +238,7 @@ const walkObjects = (
     const at = [...path, key]
     const entry = index.byKey.get(normalizeKey(key))
     if (entry === undefined) {
-      issues.push({ path: at, message: unknownFieldMessage(key, index) })
+      issues.push({ path: at, message: unknownFieldMessage(key, ast, index) })
       continue
     }
     const read = readKey(value, key)
@@ -226,7 +249,7 @@ const walkObjects = (
     const previous = written.get(entry.canonical)
     if (previous !== undefined) {
       // Reported at the spelling that is not the field's own name, the one to remove.
-      const [reported, other] = previous === entry.canonical ? [key, previous] : [previous, key]
+      const [reported, other] = key === entry.canonical ? [previous, key] : [key, previous]
       issues.push({ path: [...path, reported], message: `Give either ${reported} or ${other}, not both` })
       continue
     }
@@ -420,7 +443,9 @@ export const leaves = (ast: SchemaAST.AST, path: ReadonlyArray<string> = []): Ar
       seen.add(name)
       const at = [...path, name]
       const all = isDurationAst(property.type) ? [property.type] : members(property.type)
-      const scalars = all.filter((m) => m._tag !== "Objects")
+      // The decoded side too: a field that checks an unknown input (a window) still takes numbers.
+      const decoded = property.type._tag === "Union" ? property.type.types : [property.type]
+      const scalars = [...all, ...decoded].filter((m) => m._tag !== "Objects")
       if (scalars.length > 0) {
         const names = [name, ...index.names.filter((n) => index.byKey.get(normalizeKey(n))?.canonical === name && n !== name)]
         out.push({
@@ -520,5 +545,5 @@ export const fieldScore = (ast: SchemaAST.AST, keys: ReadonlyArray<string>): num
   const objects = objectsOf(ast)[0]
   if (objects === undefined) return 0
   const index = indexOf(objects)
-  return keys.filter((key) => index.byKey.has(normalizeKey(key)) || suggest(key, index.names) !== undefined).length
+  return keys.filter((key) => index.byKey.has(normalizeKey(key)) || nearest(key, index) !== undefined).length
 }
