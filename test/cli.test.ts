@@ -91,5 +91,5 @@ describe("effect-resilience explain (the real command)", () => {
     const c = runCli("explain", "nonsense")
     assert.strictEqual(c.status, 2)
     assert.include(c.stderr, "Unknown preset \"nonsense\"")
-  })
+  }, 60_000)
 })
