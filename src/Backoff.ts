@@ -9,7 +9,8 @@
  * Formulas (k = retry number, 1-based): exponential `initial·factor^(k-1)`; linear
  * `initial + (k-1)·step`; fibonacci `initial·fib(k)`; decorrelated
  * `min(max, uniform(initial, previous·3))`; jitter full `uniform(0, d)`, equal
- * `d/2 + uniform(0, d/2)`, ratio `d·uniform(1-r, 1+r)`, applied after the cap.
+ * `d/2 + uniform(0, d/2)`, multiplicative `d·(0.5 + uniform(0, 1))`, ratio `d·uniform(1-r, 1+r)`,
+ * one-sided `d + uniform(0, r·d)`, applied after the cap.
  *
  * @since 0.1.0
  */
@@ -125,7 +126,8 @@ export const decorrelated = (options: {
 
 /**
  * How delays are randomised: `"none"`, `"full"` (`uniform(0, d)`), `"equal"`
- * (`d/2 + uniform(0, d/2)`) or `{ ratio }` (`d · uniform(1 - ratio, 1 + ratio)`).
+ * (`d/2 + uniform(0, d/2)`), `"multiplicative"` (`d · (0.5 + uniform(0, 1))`), `{ ratio }`
+ * (`d · uniform(1 - ratio, 1 + ratio)`) or `{ oneSided }` (`d + uniform(0, oneSided · d)`).
  *
  * @since 0.1.0
  */

@@ -9,10 +9,11 @@
  *
  * @since 0.1.0
  */
-import { Data, Deferred, Effect } from "effect"
+import { Data, Deferred, Effect, Result, Schema } from "effect"
 import { dual } from "effect/Function"
-import { Issues } from "./internal/options.ts"
-import type { PolicyError } from "./Policy.ts"
+import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
+import type { PolicyError } from "./internal/policyError.ts"
+import { decodeOptions } from "./internal/strict.ts"
 
 // Effect's onExit primitive accepts a handler that returns undefined: no finalizer step to run.
 const NOTHING = undefined as unknown as Effect.Effect<void>
@@ -70,6 +71,27 @@ export interface Bulkhead {
 }
 
 /**
+ * A bulkhead's options as data, the one definition of their rules and defaults: `maxConcurrent`
+ * (an integer 1..1 000 000) and `maxQueue` (0..1 000 000, default 0). `make` and pipeline
+ * policies both decode through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Bulkhead } from "effect-resilience"
+ * Schema.decodeUnknownSync(Bulkhead.BulkheadPolicy)({ maxConcurrent: 10 }) // { maxConcurrent: 10, maxQueue: 0 }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BulkheadPolicy = Schema.Struct({
+  /** Calls allowed to run at once. */
+  maxConcurrent: IntBetween(1, bounds.size),
+  /** Calls allowed to wait for a slot. */
+  maxQueue: withDefault(IntBetween(0, bounds.size), 0)
+})
+
+/**
  * Options of `make`.
  *
  * @since 0.1.0
@@ -103,11 +125,9 @@ export interface Options {
  */
 export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
   Effect.suspend(() => {
-    const issues = new Issues()
-    const maxConcurrent = issues.number("maxConcurrent", options.maxConcurrent, 1, true)
-    const maxQueue = issues.number("maxQueue", options.maxQueue ?? 0, 0, true)
-    const error = issues.error()
-    if (error !== undefined) return Effect.fail(error)
+    const decoded = decodeOptions(BulkheadPolicy, options, ["name"])
+    if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+    const { maxConcurrent, maxQueue } = decoded.success
     const name = options.name ?? "bulkhead"
     const full = new BulkheadFull({ name, maxConcurrent, maxQueue })
     // A counter, not a semaphore: a call that finds a free slot pays for one onExit and nothing

@@ -15,16 +15,34 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Data, Duration, Effect, type Exit, Metric, PubSub, Ref, Schedule, type Scope, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Data,
+  Duration,
+  Effect,
+  type Exit,
+  Metric,
+  PubSub,
+  Ref,
+  Result,
+  Schedule,
+  Schema,
+  SchemaTransformation,
+  type Scope,
+  Stream
+} from "effect"
 import { dual } from "effect/Function"
 import { delays } from "./Backoff.ts"
 import { defaultClassifier } from "./Failure.ts"
-import { Issues, type RuleInput, rules as validateRules, toMillis, type WindowInput } from "./internal/breaker/config.ts"
+import { type DecodedRule, type RuleInput, toConfig, type WindowInput } from "./internal/breaker/config.ts"
 import * as M from "./internal/breaker/machine.ts"
 import { applyUnsafe } from "./internal/breaker/store.ts"
-import type { Kind } from "./internal/kind.ts"
-import { PolicyError } from "./Policy.ts"
+import { bounds, Delay, IntBetween, NumberBetween, PositiveDelay, Ratio, toDuration, toMillis, withDefault } from "./internal/fields.ts"
 import type { ClosedPath } from "./internal/fused.ts"
+import type { Kind } from "./internal/kind.ts"
+import { PolicyError, type PolicyIssue } from "./internal/policyError.ts"
+import { decodeOptions } from "./internal/strict.ts"
 import * as Telemetry from "./Telemetry.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -254,6 +272,139 @@ export const slowCallRate = (options: {
  * @since 0.1.0
  */
 export const anyOf = (...rules: ReadonlyArray<Rule>): ReadonlyArray<Rule> => rules
+
+// ---------------------------------------------------------------------------------------------
+// Schemas: the one definition of every breaker option's rules and defaults
+// ---------------------------------------------------------------------------------------------
+
+const windowExpected = `a whole number of calls (1..${bounds.size}), or a positive duration such as "1 minute" or "30s"`
+
+/**
+ * A rate rule's window as data: a whole number of calls (`100`, at most 1 000 000) or a positive
+ * duration (`"1 minute"`, `"30s"`), decoded to a number or a `Duration`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ * Schema.decodeUnknownSync(CircuitBreaker.WindowSchema)(100) // 100 (calls)
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const WindowSchema: Schema.Codec<number | Duration.Duration, WindowInput> = Schema.Unknown.check(
+  Schema.makeFilter((input: unknown) => {
+    if (typeof input === "number") return (Number.isInteger(input) && input >= 1 && input <= bounds.size) || `Expected ${windowExpected}`
+    const d = toDuration(input)
+    return (d !== undefined && Duration.isFinite(d) && Duration.toMillis(d) > 0) || `Expected ${windowExpected}`
+  })
+).pipe(
+  Schema.decodeTo(
+    Schema.Union([Schema.Number, Schema.Duration]),
+    SchemaTransformation.transform<number | Duration.Duration, unknown>({
+      decode: (input) => (typeof input === "number" ? input : toDuration(input) ?? Duration.zero),
+      encode: (window) => window
+    })
+  )
+).annotate({ expected: windowExpected }) as unknown as Schema.Codec<number | Duration.Duration, WindowInput>
+
+const FailureCount = IntBetween(1, bounds.size)
+
+const rateRuleFields = {
+  /** Trips when failures (or slow calls) / calls in the window reach this (0..1). */
+  threshold: Ratio,
+  /** Calls the window must hold before the rate counts. */
+  minimumCalls: withDefault(IntBetween(1, bounds.size), 1),
+  window: WindowSchema,
+  /** Buckets of a time window (its resolution). */
+  buckets: withDefault(IntBetween(1, bounds.buckets), 10)
+}
+
+const slowCallFields = {
+  ...rateRuleFields,
+  /** A call at least this slow counts as slow, whether it succeeded or failed. */
+  slowerThan: Delay
+}
+
+const HalfOpenSchema = Schema.Struct({
+  /** Probes allowed at once while half-open. */
+  probes: withDefault(IntBetween(1, bounds.size), 1),
+  /** Successful probes that close the circuit (default: probes). */
+  successesToClose: Schema.optionalKey(IntBetween(1, bounds.size))
+})
+
+const commonFields = {
+  /** How long to stay open. */
+  openFor: withDefault(Delay, 30_000),
+  /** Caps every open period, including one stretched by a retry-after hint. */
+  maxOpenFor: withDefault(Delay, "10 minutes"),
+  halfOpen: withDefault(HalfOpenSchema, {})
+}
+
+const RuleSchema = Schema.Union([
+  Schema.Struct({ _tag: Schema.Literal("Consecutive"), failures: FailureCount }),
+  Schema.Struct({ _tag: Schema.Literal("FailureRate"), ...rateRuleFields }),
+  Schema.Struct({ _tag: Schema.Literal("SlowCallRate"), ...slowCallFields })
+])
+
+/**
+ * What `make` decodes its data options through: `trip` (rules; default `consecutive(5)`),
+ * `openFor` (30 seconds, unless a `Schedule` is given), `maxOpenFor` (10 minutes), `halfOpen`
+ * (`probes` 1, `successesToClose` = probes) and the health check's `every`. The same field
+ * schemas make `BreakerPolicy`, so code and data accept and reject the same values.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ * Schema.decodeUnknownSync(CircuitBreaker.OptionsSchema)({ trip: [CircuitBreaker.consecutive(3)] })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OptionsSchema = Schema.Struct({
+  name: Schema.optionalKey(Schema.NonEmptyString),
+  trip: withDefault(Schema.Array(RuleSchema).check(Schema.isMinLength(1)), [{ _tag: "Consecutive", failures: 5 }]),
+  ...commonFields,
+  healthCheck: Schema.optionalKey(Schema.Struct({ every: PositiveDelay, closeOnSuccess: withDefault(Schema.Boolean, false) })),
+  /** Keyed breakers: a circuit unused this long (and not open or isolated) is dropped. */
+  idleTimeToLive: withDefault(PositiveDelay, "10 minutes")
+})
+
+/**
+ * A circuit breaker policy as data: when to open (any rule that is given trips it; with none,
+ * 5 consecutive failures), how long to stay open, and how to probe. Built from the same field
+ * schemas as `make`'s options.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ * const breaker = Schema.decodeUnknownSync(CircuitBreaker.BreakerPolicy)({
+ *   failureRate: { threshold: 0.5, minimumCalls: 20, window: "1 minute" },
+ *   openFor: "30 seconds",
+ *   halfOpen: { probes: 3 }
+ * })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BreakerPolicy = Schema.Struct({
+  consecutiveFailures: Schema.optionalKey(FailureCount),
+  failureRate: Schema.optionalKey(Schema.Struct(rateRuleFields)),
+  slowCallRate: Schema.optionalKey(Schema.Struct(slowCallFields)),
+  ...commonFields,
+  /** Each consecutive opening lasts `multiplier` times longer than the last (capped by maxOpenFor). */
+  openForMultiplier: Schema.optionalKey(NumberBetween(1, 1000))
+})
+
+/**
+ * A decoded breaker policy.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export type BreakerPolicy = typeof BreakerPolicy.Type
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -750,43 +901,49 @@ const toPublic = (state: M.State): State => {
 /** How many openings of an `openFor` schedule are expanded; later openings reuse the last delay. */
 const SCHEDULE_STEPS = 32
 
-const resolve = (options: Options): Effect.Effect<{ readonly config: M.Config; readonly healthEvery: number | undefined }, PolicyError> =>
+const resolve = (options: KeyedOptions & Pick<Options, "healthCheck">): Effect.Effect<
+  { readonly config: M.Config; readonly healthEvery: number | undefined; readonly idleTimeToLive: number },
+  PolicyError
+> =>
   Effect.gen(function*() {
-    const issues = new Issues()
-    if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
-      issues.add(["name"], "Expected a non-empty string")
-    }
-    const trip = options.trip === undefined ? [consecutive(5)] : Array.isArray(options.trip) ? options.trip : [options.trip as Rule]
-    if (trip.length === 0) issues.add(["trip"], "Expected at least one rule")
-    const rules = validateRules(issues, ["trip"], trip)
-    let openFor: (opening: number) => number = () => 30_000
+    const issues: Array<PolicyIssue> = []
     const openForInput = options.openFor
-    if (Schedule.isSchedule(openForInput)) {
-      const ds = (yield* delays(openForInput, SCHEDULE_STEPS)).map(Duration.toMillis)
-      if (ds.length === 0) issues.add(["openFor"], "Expected a schedule that recurs at least once")
-      else if (ds.some((d) => !(d >= 0))) issues.add(["openFor"], "Expected a schedule of non-negative delays")
-      else openFor = (k) => ds[Math.min(k, ds.length) - 1]!
-    } else if (openForInput !== undefined) {
-      const d = issues.millis(["openFor"], openForInput)
-      if (d !== undefined) openFor = () => d
-    }
-    const maxOpenFor = options.maxOpenFor === undefined ? 600_000 : issues.millis(["maxOpenFor"], options.maxOpenFor)
-    const probes = options.halfOpen?.probes === undefined ? 1 : issues.int(["halfOpen", "probes"], options.halfOpen.probes, 1)
-    const toClose = options.halfOpen?.successesToClose === undefined
-      ? probes
-      : issues.int(["halfOpen", "successesToClose"], options.halfOpen.successesToClose, 1)
+    const schedule = Schedule.isSchedule(openForInput) ? openForInput : undefined
+    const trip = options.trip === undefined ? undefined : Array.isArray(options.trip) ? options.trip : [options.trip]
     const health = options.healthCheck
-    const healthEvery = health === undefined ? undefined : issues.millis(["healthCheck", "every"], health.every, true)
-    if (issues.list.length > 0) return yield* Effect.fail(new PolicyError({ issues: issues.list }))
-    const config: M.Config = {
-      rules,
-      openFor,
-      maxOpenFor: maxOpenFor!,
-      probes: probes!,
-      successesToClose: toClose!,
-      closeOnHealthy: health?.closeOnSuccess === true
+    const data = {
+      ...options,
+      trip,
+      openFor: schedule === undefined ? openForInput : undefined,
+      healthCheck: health === undefined
+        ? undefined
+        : { every: health.every, ...(health.closeOnSuccess === undefined ? {} : { closeOnSuccess: health.closeOnSuccess }) }
     }
-    return { config, healthEvery }
+    const decoded = decodeOptions(OptionsSchema, data, ["classify", "log", "store"])
+    if (Result.isFailure(decoded)) issues.push(...decoded.failure.issues)
+    let openFor: ((opening: number) => number) | undefined
+    if (schedule !== undefined) {
+      const ds = (yield* delays(schedule, SCHEDULE_STEPS)).map(Duration.toMillis)
+      if (ds.length === 0) issues.push({ path: ["openFor"], message: "Expected a schedule that recurs at least once" })
+      else if (ds.some((d) => !(d >= 0 && Number.isFinite(d)))) issues.push({ path: ["openFor"], message: "Expected a schedule of non-negative finite delays" })
+      else openFor = (k) => ds[Math.min(k, ds.length) - 1]!
+    }
+    if (issues.length > 0 || Result.isFailure(decoded)) return yield* Effect.fail(new PolicyError({ issues }))
+    const policy = decoded.success
+    const fixed = Duration.toMillis(policy.openFor)
+    const config = toConfig({
+      rules: policy.trip as ReadonlyArray<DecodedRule>,
+      openFor: openFor ?? (() => fixed),
+      maxOpenFor: policy.maxOpenFor,
+      probes: policy.halfOpen.probes,
+      successesToClose: policy.halfOpen.successesToClose,
+      closeOnHealthy: policy.healthCheck?.closeOnSuccess ?? false
+    })
+    return {
+      config,
+      healthEvery: policy.healthCheck === undefined ? undefined : Duration.toMillis(policy.healthCheck.every),
+      idleTimeToLive: Duration.toMillis(policy.idleTimeToLive)
+    }
   })
 
 const makeShared = (options: Options, config: M.Config): Effect.Effect<Shared, never, Scope.Scope> =>
@@ -940,10 +1097,7 @@ export interface Keyed<in K> {
  */
 export const keyed = <K = string>(options: KeyedOptions = {}): Effect.Effect<Keyed<K>, PolicyError, Scope.Scope> =>
   Effect.gen(function*() {
-    const { config } = yield* resolve(options)
-    const issues = new Issues()
-    const ttl = options.idleTimeToLive === undefined ? 600_000 : issues.millis(["idleTimeToLive"], options.idleTimeToLive, true)
-    if (ttl === undefined) return yield* Effect.fail(new PolicyError({ issues: issues.list }))
+    const { config, idleTimeToLive: ttl } = yield* resolve(options)
     const shared = yield* makeShared(options, config)
     const circuits = new Map<K, Circuit>()
     const circuitFor = (key: K): Circuit => {

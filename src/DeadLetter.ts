@@ -10,14 +10,15 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
-import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
+import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Result, Schema } from "effect"
 import { dual } from "effect/Function"
 import { describe, type Permanent } from "./Failure.ts"
 import * as AppendLog from "./internal/appendLog.ts"
 import { encodeError, kindOf } from "./internal/errorInfo.ts"
+import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
 import { type Kind, kinds } from "./internal/kind.ts"
-import { Issues } from "./internal/options.ts"
-import type { PolicyError } from "./Policy.ts"
+import type { PolicyError } from "./internal/policyError.ts"
+import { decodeOptions } from "./internal/strict.ts"
 import type { RetriesExhausted } from "./Retry.ts"
 import * as Telemetry from "./Telemetry.ts"
 
@@ -127,6 +128,23 @@ export class DeadLetters extends Context.Service<DeadLetters, {
 }>()("effect-resilience/DeadLetter/DeadLetters") {}
 
 /**
+ * The in-memory store's options as data: `capacity`, the letters kept (1..1 000 000, default
+ * 1000). `layerMemory` decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * Schema.decodeUnknownSync(DeadLetter.MemoryPolicy)({}) // { capacity: 1000 }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MemoryPolicy = Schema.Struct({
+  capacity: withDefault(IntBetween(1, bounds.size), 1000)
+})
+
+/**
  * Keeps the last `capacity` letters (default 1000) in memory; older ones are dropped and counted.
  * Fails with `Policy.PolicyError` for a bad capacity.
  *
@@ -143,10 +161,9 @@ export const layerMemory = (options: { readonly capacity?: number | undefined } 
   Layer.effect(
     DeadLetters,
     Effect.suspend(() => {
-      const issues = new Issues()
-      const capacity = issues.number("capacity", options.capacity ?? 1000, 1, true)
-      const error = issues.error()
-      if (error !== undefined) return Effect.fail(error)
+      const decoded = decodeOptions(MemoryPolicy, options)
+      if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+      const { capacity } = decoded.success
       const ring: Array<Letter> = []
       let next = 0
       let dropped = 0
@@ -246,6 +263,26 @@ export interface FileOptions {
 const MiB = 1024 * 1024
 
 /**
+ * The file store's options as data: `path` (required), `fsync` (default `true`) and
+ * `maxLetterBytes` (1 byte .. 256 MiB, default 4 MiB). `layerFile` decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * Schema.decodeUnknownSync(DeadLetter.FilePolicy)({ path: "letters.jsonl" })
+ * // { path: "letters.jsonl", fsync: true, maxLetterBytes: 4194304 }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FilePolicy = Schema.Struct({
+  path: Schema.NonEmptyString,
+  fsync: withDefault(Schema.Boolean, true),
+  maxLetterBytes: withDefault(IntBetween(1, 256 * MiB), 4 * MiB)
+})
+
+/**
  * Appends letters to a file of JSON lines, one checksummed record per letter, safe to share
  * between concurrent publishers in one process and between processes:
  *
@@ -274,15 +311,12 @@ export const layerFile = (options: FileOptions): Layer.Layer<DeadLetters, Policy
   Layer.effect(
     DeadLetters,
     Effect.suspend(() => {
-      const issues = new Issues()
-      const maxLetterBytes = issues.number("maxLetterBytes", options.maxLetterBytes ?? 4 * MiB, 1, true)
-      if (maxLetterBytes > 256 * MiB) issues.list.push({ path: ["maxLetterBytes"], message: `Expected at most ${256 * MiB}, got ${maxLetterBytes}` })
-      const error = issues.error()
-      if (error !== undefined) return Effect.fail(error)
-      const path = options.path
+      const decoded = decodeOptions(FilePolicy, options)
+      if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+      const { fsync, maxLetterBytes, path } = decoded.success
       const writerOptions: AppendLog.WriterOptions = {
         ...AppendLog.defaultLockOptions,
-        fsync: options.fsync ?? true,
+        fsync,
         maxBatchBytes: Math.max(16 * MiB, maxLetterBytes)
       }
       let failed = 0

@@ -6,10 +6,33 @@
  *
  * @since 0.1.0
  */
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Result, Schema } from "effect"
 import { dual } from "effect/Function"
 import { isPermanent } from "./Failure.ts"
-import { Issues } from "./internal/options.ts"
+import { Delay, IntBetween, withDefault } from "./internal/fields.ts"
+import { decodeOptions } from "./internal/strict.ts"
+
+/**
+ * Hedging's options as data, the one definition of their rules and defaults: `delay` (a
+ * non-negative duration) and `maxAttempts` (attempts in flight at most, the first included: an
+ * integer 1..100, default 2; 1 turns hedging off). `hedge` and pipeline policies both decode
+ * through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Hedge } from "effect-resilience"
+ * Schema.decodeUnknownSync(Hedge.HedgePolicy)({ delay: "200ms" }) // { delay: 200 ms, maxAttempts: 2 }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HedgePolicy = Schema.Struct({
+  /** How long to wait for a result before starting the next attempt. */
+  delay: Delay,
+  /** Attempts in flight at most, the first included. */
+  maxAttempts: withDefault(IntBetween(1, 100), 2)
+})
 
 /**
  * Options of `hedge`.
@@ -19,7 +42,7 @@ import { Issues } from "./internal/options.ts"
 export interface Options {
   /** How long to wait for a result before starting the next attempt. */
   readonly delay: Duration.Input
-  /** Attempts in flight at most, the first included (an integer >= 1). Default 2. */
+  /** Attempts in flight at most, the first included (an integer 1..100). Default 2. */
   readonly maxAttempts?: number | undefined
 }
 
@@ -49,13 +72,11 @@ export const hedge: {
   (options: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, options: Options): Effect.Effect<A, E, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, options: Options): Effect.Effect<A, E, R> => {
-  const issues = new Issues()
-  const delayMillis = issues.positiveDuration("delay", options.delay, true)
-  const maxAttempts = issues.number("maxAttempts", options.maxAttempts ?? 2, 1, true)
-  const error = issues.error()
-  if (error !== undefined) return Effect.die(error)
+  const decoded = decodeOptions(HedgePolicy, options)
+  if (Result.isFailure(decoded)) return Effect.die(decoded.failure)
+  const { delay, maxAttempts } = decoded.success
   if (maxAttempts === 1) return self
-  return hedged(self, Duration.millis(delayMillis), maxAttempts)
+  return hedged(self, delay, maxAttempts)
 })
 
 const isFatal = <E>(exit: Exit.Exit<unknown, E>): boolean =>

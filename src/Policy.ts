@@ -1,58 +1,110 @@
 /**
  * Policy: resilience policies as data.
  *
- * A policy is a `Schema`: it decodes JSON, environment values or code into a validated policy with
- * the seeds' defaults, and rejects bad input with one `PolicyError` that names every bad field by
- * path. Retry and the CLI read only decoded policies.
+ * A policy is a `Schema`, composed from the options schemas each guard declares next to itself
+ * (`Bulkhead.BulkheadPolicy`, `Hedge.HedgePolicy`, `RetryBudget.BudgetPolicy`,
+ * `CircuitBreaker.BreakerPolicy`, and the retry policy here). Decoding is strict: an unknown field
+ * is an error naming the nearest known one, other systems' spellings (`max_attempts`,
+ * `initialBackoff`, `exponential_base`, …) are read through one alias table, and every bad field
+ * of a document is reported in one `PolicyError`. Code constructors decode through the same
+ * schemas, so code and data accept and reject the same values.
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, Exit, Option, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { Duration, Effect, Result, Schema, SchemaTransformation } from "effect"
+import { BulkheadPolicy } from "./Bulkhead.ts"
+import { BreakerPolicy, WindowSchema } from "./CircuitBreaker.ts"
+import { HedgePolicy } from "./Hedge.ts"
 import type { JitterMode } from "./internal/delays.ts"
+import { bounds, Delay as DelaySchema, type DelayInput, IntBetween, Ratio, toDuration, withDefault } from "./internal/fields.ts"
 import { type Kind, kinds } from "./internal/kind.ts"
-
-const delayExpectation = "a non-negative finite duration, such as \"500 millis\", \"2 seconds\" or a number of milliseconds"
-
-const toDelay = (input: number | string | Duration.Duration): Option.Option<Duration.Duration> => {
-  const parsed = typeof input === "number"
-    ? (Number.isFinite(input) ? Option.some(Duration.millis(input)) : Option.none())
-    : typeof input === "string"
-    ? Duration.fromInput(input.trim() as Duration.Input)
-    : Option.some(input)
-  return Option.filter(parsed, (d) => Duration.isFinite(d) && Duration.toMillis(d) >= 0)
-}
+import {
+  formatPath as formatPath_,
+  normalizeKey,
+  PolicyError as PolicyError_,
+  type PolicyIssue as PolicyIssue_,
+  prefixIssues,
+  showValue
+} from "./internal/policyError.ts"
+import { advice as advice_, aliases as aliases_, decodeStrict, leaves as leaves_, mergeInto } from "./internal/strict.ts"
+import { BudgetPolicy } from "./RetryBudget.ts"
 
 /**
- * A delay or timeout: a string such as `"500 millis"` / `"2 seconds"`, a number of milliseconds,
- * or a `Duration`, decoded to a `Duration`. Negative, NaN and infinite values are rejected.
+ * One bad field: where it is and what was expected.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type PolicyIssue = PolicyIssue_
+
+/**
+ * A policy was rejected. `issues` lists every bad field; `message` has one line per issue in the
+ * form `at retry.initalDelay: unknown field — did you mean initialDelay?`. Every guard's
+ * constructor fails with it too.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ * const program = Policy.decode({ maxRetries: -1 }).pipe(
+ *   Effect.catchTag("PolicyError", (e) => Effect.succeed(e.issues.map((i) => i.path.join("."))))
+ * )
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export const PolicyError = PolicyError_
+
+/**
+ * A rejected policy.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type PolicyError = PolicyError_
+
+/**
+ * Renders a path as `a.b[0]` (`<root>` for the empty path).
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ * Policy.formatPath(["retry", "retryOn", 1]) // "retry.retryOn[1]"
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export const formatPath = formatPath_
+
+/**
+ * A delay or timeout: a number of milliseconds, Effect's `"500 millis"` / `"2 seconds"`, the
+ * short forms `"500ms"`, `"1.5s"`, `"2m30s"`, `"1h"`, or a `Duration`, decoded to a `Duration`.
+ * Negative, NaN and infinite values, and strings without a unit, are rejected.
  *
  * @example
  * ```ts
  * import { Schema } from "effect"
  * import { Policy } from "effect-resilience"
- * Schema.decodeUnknownSync(Policy.Delay)("1.5 seconds") // Duration of 1500 ms
+ * Schema.decodeUnknownSync(Policy.Delay)("1.5s") // Duration of 1500 ms
  * ```
  * @since 0.1.0
+ * @category schemas
  */
-export const Delay: Schema.Codec<Duration.Duration, number | string | Duration.Duration> = Schema.Union([
-  Schema.Number,
-  Schema.String,
-  Schema.Duration.annotate({ expected: delayExpectation })
-])
-  .annotate({ expected: delayExpectation })
-  .pipe(
-    Schema.decodeTo(
-      Schema.Duration,
-      SchemaTransformation.transformEffect<Duration.Duration, number | string | Duration.Duration>({
-        decode: (input, options) =>
-          Option.match(toDelay(input), {
-            onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ expected: delayExpectation }, input, options)),
-            onSome: Effect.succeed
-          }),
-        encode: (duration) => Effect.succeed(Duration.toMillis(duration))
-      })
-    )
-  )
+export const Delay: Schema.Codec<Duration.Duration, DelayInput> = DelaySchema
+
+/**
+ * A rate rule's window: a whole number of calls (`100`) or a duration (`"1 minute"`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.Window)(100) // 100 (calls)
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Window = WindowSchema
 
 /**
  * The backoff strategies a policy can name.
@@ -64,6 +116,7 @@ export const Delay: Schema.Codec<Duration.Duration, number | string | Duration.D
  * Schema.decodeUnknownSync(Policy.Strategy)("fibonacci") // "fibonacci"
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const Strategy = Schema.Literals(["exponential", "linear", "fixed", "fibonacci", "decorrelated"])
 
@@ -71,45 +124,79 @@ export const Strategy = Schema.Literals(["exponential", "linear", "fixed", "fibo
  * A backoff strategy name.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export type Strategy = typeof Strategy.Type
 
-const Ratio = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+/**
+ * How jitter may be written.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export type JitterInput =
+  | "none"
+  | "full"
+  | "equal"
+  | "multiplicative"
+  | "oneSided"
+  | number
+  | boolean
+  | { readonly ratio: number }
+  | { readonly oneSided: number }
+
+const jitterModes = ["none", "full", "equal", "multiplicative"] as const
 
 /**
- * Jitter: `"none" | "full" | "equal"`, a ratio in 0..1 (`0.1` = ±10 %), `{ ratio }`, or a boolean
- * (`true` = ±10 %, as seed 003's `Jitter: true`).
+ * Jitter: `"none"`; `"full"` (`uniform(0, d)`); `"equal"` (`d/2 + uniform(0, d/2)`);
+ * `"multiplicative"` (`d · (0.5 + uniform(0, 1))`, 50–150 %); a ratio in 0..1 or `{ ratio }`
+ * (`0.1` = ±10 %); `"oneSided"` or `{ oneSided }` (`d + uniform(0, r·d)`, r = 0.25 for the
+ * string). `true` means `"oneSided"` (`d + uniform(0, d/4)`), `false` and `0` mean `"none"`.
  *
  * @example
  * ```ts
  * import { Schema } from "effect"
  * import { Policy } from "effect-resilience"
  * Schema.decodeUnknownSync(Policy.Jitter)(0.2) // { ratio: 0.2 }
- * Schema.decodeUnknownSync(Policy.Jitter)(true) // { ratio: 0.1 }
+ * Schema.decodeUnknownSync(Policy.Jitter)(true) // { oneSided: 0.25 }
  * ```
  * @since 0.1.0
+ * @category schemas
  */
-export const Jitter: Schema.Codec<JitterMode, "none" | "full" | "equal" | number | boolean | { readonly ratio: number }> = Schema
+export const Jitter: Schema.Codec<JitterMode, JitterInput> = (Schema
   .Union([
-    Schema.Literals(["none", "full", "equal"]),
+    Schema.Literals([...jitterModes, "oneSided"]),
     Ratio,
     Schema.Boolean,
-    Schema.Struct({ ratio: Ratio })
+    // One struct, not two: a bad `{ ratio: 2 }` then gets one message, not one per member.
+    Schema.Struct({ ratio: Schema.optionalKey(Ratio), oneSided: Schema.optionalKey(Ratio) }).check(
+      Schema.makeFilter((o) => ((o.ratio === undefined) !== (o.oneSided === undefined)) || "Expected exactly one of ratio, oneSided")
+    )
   ])
   .pipe(
     Schema.decodeTo(
-      Schema.Union([Schema.Literals(["none", "full", "equal"]), Schema.Struct({ ratio: Schema.Number })]),
-      SchemaTransformation.transform<JitterMode, "none" | "full" | "equal" | number | boolean | { readonly ratio: number }>({
-        decode: (input) =>
+      Schema.Union([
+        Schema.Literals(jitterModes),
+        Schema.Struct({ ratio: Schema.Number }),
+        Schema.Struct({ oneSided: Schema.Number })
+      ]),
+      SchemaTransformation.transform<JitterMode, any>({
+        decode: (input: JitterInput): JitterMode =>
           typeof input === "number"
             ? (input === 0 ? "none" : { ratio: input })
             : typeof input === "boolean"
-            ? (input ? { ratio: 0.1 } : "none")
+            ? (input ? { oneSided: 0.25 } : "none")
+            : input === "oneSided"
+            ? { oneSided: 0.25 }
+            : typeof input === "object"
+            ? (input as { readonly ratio?: number }).ratio !== undefined
+              ? { ratio: (input as { readonly ratio: number }).ratio }
+              : { oneSided: (input as { readonly oneSided: number }).oneSided }
             : input,
         encode: (mode) => mode
       })
     )
-  )
+  )) as unknown as Schema.Codec<JitterMode, JitterInput>
 
 /**
  * A failure kind, as a schema.
@@ -121,22 +208,23 @@ export const Jitter: Schema.Codec<JitterMode, "none" | "full" | "equal" | number
  * Schema.decodeUnknownSync(Policy.KindSchema)("RateLimit") // "RateLimit"
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const KindSchema = Schema.Literals(kinds)
 
 const maxBelowInitial = (initial: Duration.Duration): string =>
   `Expected maxDelay to be at least initialDelay (${Duration.format(initial)})`
 
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+const retryDefaults = { initialDelay: 1000, maxDelay: 30_000 } as const
 
 /**
- * A retry policy. Field names follow the seeds (`maxRetries`, `initialDelay`, `maxDelay`,
- * `multiplier`, `jitter`); `Policy.decode` also accepts `maxAttempts` (= retries + 1, as seeds
- * 002–004 count) and the aliases `baseDelay`, `initialBackoff`, `maxBackoff`, `backoffFactor`.
+ * A retry policy. Field names: `maxRetries`, `initialDelay`, `maxDelay`, `multiplier`, `jitter`,
+ * … Other systems' spellings are aliases (`maxAttempts` = retries + 1, `max_attempts`,
+ * `initialBackoff`, `baseDelay`, `initial_delay`, `maxBackoff`, `backoffFactor`,
+ * `exponentialBase`, `jitterFraction`, `jitterType`, …; see `Policy.aliases`).
  *
- * Defaults (seed 000): 3 retries, 1 s initial delay, 30 s cap, factor 2, ±10 % jitter, exponential.
+ * Defaults: 3 retries, 1 s initial delay, 30 s cap, factor 2, ±10 % jitter, exponential, a
+ * server's `Retry-After` honoured up to 5 minutes. `maxRetries` is at most 1000.
  *
  * @example
  * ```ts
@@ -145,20 +233,23 @@ const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
  * const policy = Schema.decodeUnknownSync(Policy.RetryPolicy)({ maxRetries: 5, initialDelay: "200 millis" })
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const RetryPolicy = Schema.Struct({
   /** An operation name for logs, metrics and dead letters. */
   name: Schema.optionalKey(Schema.NonEmptyString),
   strategy: withDefault(Strategy, "exponential"),
-  maxRetries: withDefault(NonNegativeInt, 3),
-  initialDelay: withDefault(Delay, 1000),
-  maxDelay: withDefault(Delay, 30_000),
+  maxRetries: withDefault(IntBetween(0, bounds.retries), 3),
+  initialDelay: withDefault(Delay, retryDefaults.initialDelay),
+  maxDelay: withDefault(Delay, retryDefaults.maxDelay),
   multiplier: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1)), 2),
   /** The increment of the linear strategy (defaults to initialDelay). */
   step: Schema.optionalKey(Delay),
   jitter: withDefault(Jitter, 0.1),
   /** Wait at least as long as a server's `Retry-After` asks. */
   honorRetryAfter: withDefault(Schema.Boolean, true),
+  /** The longest `Retry-After` hint that is honoured: a longer one is cut to this. */
+  maxRetryAfter: withDefault(Delay, "5 minutes"),
   /** Total time for all attempts and delays; retries that would end later are not started. */
   timeout: Schema.optionalKey(Delay),
   /** Retry only transient failures of these kinds. */
@@ -177,89 +268,46 @@ export const RetryPolicy = Schema.Struct({
  * A decoded retry policy.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export type RetryPolicy = typeof RetryPolicy.Type
 
 /**
- * What a retry policy looks like before decoding (JSON, or code).
+ * What a retry policy looks like before decoding (JSON, or code). Aliases are accepted too.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export type RetryPolicyInput = typeof RetryPolicy.Encoded & {
   readonly maxAttempts?: number
-  readonly baseDelay?: number | string
-  readonly initialBackoff?: number | string
-  readonly maxBackoff?: number | string
+  readonly baseDelay?: DelayInput
+  readonly initialBackoff?: DelayInput
+  readonly maxBackoff?: DelayInput
   readonly backoffFactor?: number
-}
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-
-/**
- * A rate rule's window: a whole number of calls (`100`) or a duration string (`"1 minute"`).
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import { Policy } from "effect-resilience"
- * Schema.decodeUnknownSync(Policy.Window)(100) // 100 (calls)
- * ```
- * @since 0.1.0
- */
-export const Window = Schema.Union([PositiveInt, Schema.String.pipe(Schema.decodeTo(Schema.Duration, SchemaTransformation.transformEffect<Duration.Duration, string>({
-  decode: (input, options) =>
-    Option.match(Option.filter(toDelay(input), (d) => Duration.toMillis(d) > 0), {
-      onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ expected: "a whole number of calls, or a positive duration such as \"1 minute\"" }, input, options)),
-      onSome: Effect.succeed
-    }),
-  encode: (duration) => Effect.succeed(`${Duration.toMillis(duration)} millis`)
-})))])
-
-const RateRule = {
-  threshold: Ratio,
-  minimumCalls: Schema.optionalKey(PositiveInt),
-  window: Window
+  readonly exponentialBase?: number
+  readonly jitterFraction?: number
 }
 
 /**
- * A circuit breaker policy: when to open (any rule that is given trips it; with none,
- * 5 consecutive failures), how long to stay open, and how to probe.
+ * The struct's own check runs only once every field decodes; this reports it anyway when the two
+ * fields it compares are themselves valid, so one pass names every problem.
  *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import { Policy } from "effect-resilience"
- * const breaker = Schema.decodeUnknownSync(Policy.BreakerPolicy)({
- *   failureRate: { threshold: 0.5, minimumCalls: 20, window: "1 minute" },
- *   openFor: "30 seconds",
- *   halfOpen: { probes: 3 }
- * })
- * ```
- * @since 0.1.0
+ * @internal
  */
-export const BreakerPolicy = Schema.Struct({
-  consecutiveFailures: Schema.optionalKey(PositiveInt),
-  failureRate: Schema.optionalKey(Schema.Struct(RateRule)),
-  slowCallRate: Schema.optionalKey(Schema.Struct({ ...RateRule, slowerThan: Delay })),
-  openFor: withDefault(Delay, 30_000),
-  /** Each consecutive opening lasts `multiplier` times longer than the last (capped by maxOpenFor). */
-  openForMultiplier: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1))),
-  maxOpenFor: Schema.optionalKey(Delay),
-  halfOpen: Schema.optionalKey(Schema.Struct({
-    probes: Schema.optionalKey(PositiveInt),
-    successesToClose: Schema.optionalKey(PositiveInt)
-  }))
-})
+export const retryCross = (value: unknown): Array<PolicyIssue> => {
+  if (typeof value !== "object" || value === null) return []
+  const record = value as Record<string, unknown>
+  const initial = toDuration(record.initialDelay ?? retryDefaults.initialDelay)
+  const max = toDuration(record.maxDelay ?? retryDefaults.maxDelay)
+  if (initial === undefined || max === undefined || !Duration.isFinite(max) || !Duration.isFinite(initial)) return []
+  if (Duration.toMillis(initial) < 0 || Duration.toMillis(max) < 0) return []
+  return Duration.isLessThan(max, initial)
+    ? [{ path: ["maxDelay"], message: `${maxBelowInitial(initial)}, got ${showValue(record.maxDelay ?? retryDefaults.maxDelay)}` }]
+    : []
+}
 
 /**
- * A decoded breaker policy.
- *
- * @since 0.1.0
- */
-export type BreakerPolicy = typeof BreakerPolicy.Type
-
-/**
- * A retry budget policy: AWS-SDK-style token bucket, or a ratio of recent requests (SRE book).
+ * A retry budget policy: AWS-SDK-style token bucket, or a ratio of recent requests.
  *
  * @example
  * ```ts
@@ -268,33 +316,27 @@ export type BreakerPolicy = typeof BreakerPolicy.Type
  * Schema.decodeUnknownSync(Policy.BudgetPolicy)({ type: "ratio", ratio: 0.1 })
  * ```
  * @since 0.1.0
+ * @category schemas
  */
-export const BudgetPolicy = Schema.Union([
-  Schema.Struct({
-    type: Schema.Literal("tokenBucket"),
-    capacity: Schema.optionalKey(PositiveInt),
-    retryCost: Schema.optionalKey(PositiveInt),
-    timeoutRetryCost: Schema.optionalKey(PositiveInt),
-    successRefund: Schema.optionalKey(NonNegativeInt)
-  }),
-  Schema.Struct({
-    type: Schema.Literal("ratio"),
-    ratio: Schema.optionalKey(Ratio),
-    minPerSecond: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))),
-    window: Schema.optionalKey(Delay)
-  })
-])
+export { BudgetPolicy }
 
 /**
- * A decoded budget policy.
+ * A circuit breaker policy (see `CircuitBreaker.BreakerPolicy`).
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Schema.decodeUnknownSync(Policy.BreakerPolicy)({ consecutiveFailures: 5, openFor: "30s" })
+ * ```
  * @since 0.1.0
+ * @category schemas
  */
-export type BudgetPolicy = typeof BudgetPolicy.Type
+export { BreakerPolicy }
 
 /**
  * A whole pipeline: bulkhead → total timeout → retry (with budget) → circuit breaker → attempt
- * timeout → hedging, with dead letters and telemetry. Omitted `retry` means seed 000's defaults;
+ * timeout → hedging, with dead letters and telemetry. Omitted `retry` means the retry defaults;
  * `false` turns a stage off; `circuitBreaker: true` means the breaker defaults.
  *
  * @example
@@ -303,17 +345,20 @@ export type BudgetPolicy = typeof BudgetPolicy.Type
  * import { Policy } from "effect-resilience"
  * const policy = Effect.runSync(Policy.decodePipeline({
  *   name: "payments",
- *   retry: { maxAttempts: 4, initialDelay: "200 millis", jitter: "full" },
- *   circuitBreaker: { consecutiveFailures: 5, openFor: "30 seconds" },
+ *   retry: { maxAttempts: 4, initialDelay: "200ms", jitter: "full" },
+ *   circuitBreaker: { consecutiveFailures: 5, openFor: "30s" },
  *   budget: { type: "ratio", ratio: 0.1 },
- *   attemptTimeout: "2 seconds",
- *   timeout: "10 seconds"
+ *   attemptTimeout: "2s",
+ *   timeout: "10s"
  * }))
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const PipelinePolicy = Schema.Struct({
   name: Schema.optionalKey(Schema.NonEmptyString),
+  /** What the policy is for, in words (shown by `explain`). */
+  description: Schema.optionalKey(Schema.String),
   retry: Schema.optionalKey(Schema.Union([Schema.Literal(false), RetryPolicy])),
   circuitBreaker: Schema.optionalKey(Schema.Union([Schema.Boolean, BreakerPolicy])),
   budget: Schema.optionalKey(Schema.Union([Schema.Literal(false), BudgetPolicy])),
@@ -321,14 +366,8 @@ export const PipelinePolicy = Schema.Struct({
   timeout: Schema.optionalKey(Delay),
   /** Time for one attempt; on expiry a Transient Timeout, which may be retried. */
   attemptTimeout: Schema.optionalKey(Delay),
-  bulkhead: Schema.optionalKey(Schema.Struct({
-    maxConcurrent: PositiveInt,
-    maxQueue: Schema.optionalKey(NonNegativeInt)
-  })),
-  hedge: Schema.optionalKey(Schema.Struct({
-    delay: Delay,
-    maxAttempts: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)))
-  })),
+  bulkhead: Schema.optionalKey(BulkheadPolicy),
+  hedge: Schema.optionalKey(HedgePolicy),
   deadLetters: withDefault(Schema.Boolean, false),
   /** A span per protected call, with an event per retry. */
   spans: withDefault(Schema.Boolean, false),
@@ -336,13 +375,14 @@ export const PipelinePolicy = Schema.Struct({
    * Time one call in this many (1 = every call). Reading the clock twice costs about a third of a
    * bare Effect call, so by default durations are sampled; counts are always exact.
    */
-  durationSampling: withDefault(PositiveInt, 8)
+  durationSampling: withDefault(IntBetween(1, bounds.size), 8)
 })
 
 /**
  * A decoded pipeline policy.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export type PipelinePolicy = typeof PipelinePolicy.Type
 
@@ -350,187 +390,35 @@ export type PipelinePolicy = typeof PipelinePolicy.Type
  * What a pipeline policy looks like before decoding.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export type PipelinePolicyInput = Omit<typeof PipelinePolicy.Encoded, "retry"> & {
   readonly retry?: false | RetryPolicyInput
 }
 
-/**
- * One bad field: where it is and what was expected.
- *
- * @since 0.1.0
- */
-export interface PolicyIssue {
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly message: string
+const pipelineCross = (value: unknown): Array<PolicyIssue> => {
+  const retry = typeof value === "object" && value !== null ? (value as { retry?: unknown }).retry : undefined
+  return typeof retry === "object" && retry !== null ? prefixIssues(["retry"], retryCross(retry)) : []
 }
 
 /**
- * A policy was rejected. `issues` lists every bad field; `message` has one line per issue in the
- * form `at maxRetries: Expected an integer`.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Policy } from "effect-resilience"
- * const program = Policy.decode({ maxRetries: -1 }).pipe(
- *   Effect.catchTag("PolicyError", (e) => Effect.succeed(e.issues.map((i) => i.path.join("."))))
- * )
- * ```
- * @since 0.1.0
- */
-export class PolicyError extends Data.TaggedError("PolicyError")<{
-  readonly issues: ReadonlyArray<PolicyIssue>
-}> {
-  override get message(): string {
-    return this.issues.map((issue) => `at ${formatPath(issue.path)}: ${issue.message}`).join("\n")
-  }
-}
-
-/**
- * Renders a path as `a.b[0]` (`<root>` for the empty path).
+ * Decodes a retry policy, synchronously.
  *
  * @internal
  */
-export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
-  if (path.length === 0) return "<root>"
-  let out = ""
-  for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`
-    else out += out === "" ? String(segment) : `.${String(segment)}`
-  }
-  return out
-}
-
-const aliases: ReadonlyArray<readonly [alias: string, canonical: string]> = [
-  ["baseDelay", "initialDelay"],
-  ["initialBackoff", "initialDelay"],
-  ["maxBackoff", "maxDelay"],
-  ["backoffFactor", "multiplier"],
-  ["exponentialBase", "multiplier"]
-]
-
-const showValue = (value: unknown): string => {
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
-  if (value === undefined) return "undefined"
-  try {
-    const json = JSON.stringify(value)
-    return json.length > 60 ? `${json.slice(0, 57)}...` : json
-  } catch {
-    return String(value)
-  }
-}
-
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
-  let current = input
-  for (const segment of path) {
-    if (typeof current !== "object" || current === null) return undefined
-    current = (current as Record<PropertyKey, unknown>)[segment]
-  }
-  return current
-}
+export const decodeRetryResult = (input: unknown): Result.Result<RetryPolicy, PolicyError> =>
+  decodeStrict(RetryPolicy, input, { cross: retryCross })
 
 /**
- * Flattens a Schema issue into one `PolicyIssue` per bad field, each message ending with the value
- * that was given, so a reader of a log line can see what to fix without the input at hand.
+ * Decodes a pipeline policy, synchronously.
  *
  * @internal
  */
-export const toIssues = (issue: SchemaIssue.Issue, input: unknown): Array<PolicyIssue> =>
-  SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => {
-    const path = (i.path ?? []).map((segment) =>
-      typeof segment === "object" && segment !== null ? (segment as { key: PropertyKey }).key : segment
-    )
-    return { path, message: `${i.message}, got ${showValue(valueAt(input, path))}` }
-  })
+export const decodePipelineResult = (input: unknown): Result.Result<PipelinePolicy, PolicyError> =>
+  decodeStrict(PipelinePolicy, input, { cross: pipelineCross })
 
-/**
- * Rewrites seed-style field names to the canonical ones, and `maxAttempts` to `maxRetries`,
- * reporting conflicts instead of guessing.
- */
-const normalizeRetryInput = (input: unknown): { readonly value: unknown; readonly issues: Array<PolicyIssue> } => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return { value: input, issues: [] }
-  const value: Record<string, unknown> = { ...(input as Record<string, unknown>) }
-  const issues: Array<PolicyIssue> = []
-  for (const [alias, canonical] of aliases) {
-    if (alias in value) {
-      if (canonical in value) issues.push({ path: [alias], message: `Give either ${alias} or ${canonical}, not both` })
-      else value[canonical] = value[alias]
-      delete value[alias]
-    }
-  }
-  if ("maxAttempts" in value) {
-    const attempts = value.maxAttempts
-    delete value.maxAttempts
-    if ("maxRetries" in value) {
-      issues.push({ path: ["maxAttempts"], message: "Give either maxAttempts or maxRetries, not both" })
-    } else if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 1) {
-      issues.push({
-        path: ["maxAttempts"],
-        message: `Expected an integer of at least 1 (attempts include the first call), got ${showValue(attempts)}`
-      })
-    } else {
-      value.maxRetries = attempts - 1
-    }
-  }
-  return { value, issues }
-}
-
-const decodeRetryExit = Schema.decodeUnknownExit(RetryPolicy)
-
-/**
- * Decodes a retry policy, synchronously, into either the policy or every issue found.
- *
- * @internal
- */
-export const decodeRetryPolicyResult = (
-  input: unknown
-): { readonly _tag: "Ok"; readonly policy: RetryPolicy } | { readonly _tag: "Err"; readonly error: PolicyError } => {
-  const { issues, value } = normalizeRetryInput(input)
-  const exit = decodeRetryExit(value, { errors: "all" })
-  if (Exit.isSuccess(exit) && issues.length === 0) return { _tag: "Ok", policy: exit.value }
-  if (Exit.isFailure(exit)) {
-    const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-    if (error !== undefined && error._tag === "Fail") issues.push(...toIssues(error.error.issue, value))
-    issues.push(...crossFieldIssues(value, issues))
-  }
-  return { _tag: "Err", error: new PolicyError({ issues: dedupe(issues) }) }
-}
-
-const decodePipelineExit = Schema.decodeUnknownExit(PipelinePolicy)
-
-const prefixed = (prefix: PropertyKey, issues: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> =>
-  issues.map((issue) => ({ path: [prefix, ...issue.path], message: issue.message }))
-
-/**
- * Decodes a pipeline policy, synchronously, into either the policy or every issue found.
- *
- * @internal
- */
-export const decodePipelinePolicyResult = (
-  input: unknown
-): { readonly _tag: "Ok"; readonly policy: PipelinePolicy } | { readonly _tag: "Err"; readonly error: PolicyError } => {
-  let value = input
-  const issues: Array<PolicyIssue> = []
-  const retryInput = typeof input === "object" && input !== null ? (input as { retry?: unknown }).retry : undefined
-  if (typeof retryInput === "object" && retryInput !== null) {
-    const normalized = normalizeRetryInput(retryInput)
-    issues.push(...prefixed("retry", normalized.issues))
-    value = { ...(input as object), retry: normalized.value }
-  }
-  const exit = decodePipelineExit(value, { errors: "all" })
-  if (Exit.isSuccess(exit) && issues.length === 0) return { _tag: "Ok", policy: exit.value }
-  if (Exit.isFailure(exit)) {
-    const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-    if (error !== undefined && error._tag === "Fail") issues.push(...toIssues(error.error.issue, value))
-    const retryValue = (value as { retry?: unknown } | null)?.retry
-    if (typeof retryValue === "object" && retryValue !== null) {
-      const retryIssues = issues.filter((issue) => issue.path[0] === "retry").map((issue) => ({ ...issue, path: issue.path.slice(1) }))
-      issues.push(...prefixed("retry", crossFieldIssues(retryValue, retryIssues)))
-    }
-  }
-  return { _tag: "Err", error: new PolicyError({ issues: dedupe(issues) }) }
-}
+const toEffect = <A>(result: Result.Result<A, PolicyError>): Effect.Effect<A, PolicyError> =>
+  Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
 
 /**
  * Decodes and validates a pipeline policy (retry, breaker, budget, timeouts, bulkhead, hedging,
@@ -543,40 +431,10 @@ export const decodePipelinePolicyResult = (
  * const policy = Effect.runSync(Policy.decodePipeline({ retry: { maxRetries: 2 }, circuitBreaker: true }))
  * ```
  * @since 0.1.0
+ * @category decoding
  */
 export const decodePipeline = (input: unknown): Effect.Effect<PipelinePolicy, PolicyError> =>
-  Effect.suspend(() => {
-    const result = decodePipelinePolicyResult(input)
-    return result._tag === "Ok" ? Effect.succeed(result.policy) : Effect.fail(result.error)
-  })
-
-// A union reports the same expectation once per member that failed the same way.
-const dedupe = (issues: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> => {
-  const seen = new Set<string>()
-  return issues.filter((issue) => {
-    const key = `${formatPath(issue.path)}\u0000${issue.message}`
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
-}
-
-// The struct-level check runs only when every field decodes; report it anyway when the two
-// fields it compares are themselves valid, so one pass names every problem.
-const crossFieldIssues = (value: unknown, found: ReadonlyArray<PolicyIssue>): Array<PolicyIssue> => {
-  if (typeof value !== "object" || value === null) return []
-  if (found.some((issue) => issue.path.length === 1 && issue.path[0] === "maxDelay")) return []
-  const record = value as Record<string, unknown>
-  const initial = toDelayUnknown(record.initialDelay ?? 1000)
-  const max = toDelayUnknown(record.maxDelay ?? 30_000)
-  if (initial !== undefined && max !== undefined && Duration.isLessThan(max, initial)) {
-    return [{ path: ["maxDelay"], message: `${maxBelowInitial(initial)}, got ${showValue(record.maxDelay ?? 30_000)}` }]
-  }
-  return []
-}
-
-const toDelayUnknown = (u: unknown): Duration.Duration | undefined =>
-  typeof u === "number" || typeof u === "string" || Duration.isDuration(u) ? Option.getOrUndefined(toDelay(u)) : undefined
+  Effect.suspend(() => toEffect(decodePipelineResult(input)))
 
 /**
  * Decodes and validates a retry policy from unknown input (JSON, env, code). Fails with a
@@ -590,12 +448,10 @@ const toDelayUnknown = (u: unknown): Duration.Duration | undefined =>
  * policy.maxRetries // 4
  * ```
  * @since 0.1.0
+ * @category decoding
  */
 export const decode = (input: unknown): Effect.Effect<RetryPolicy, PolicyError> =>
-  Effect.suspend(() => {
-    const result = decodeRetryPolicyResult(input)
-    return result._tag === "Ok" ? Effect.succeed(result.policy) : Effect.fail(result.error)
-  })
+  Effect.suspend(() => toEffect(decodeRetryResult(input)))
 
 /**
  * Builds a retry policy from typed code input, filling the defaults. Values the types cannot rule
@@ -607,17 +463,18 @@ export const decode = (input: unknown): Effect.Effect<RetryPolicy, PolicyError> 
  * const policy = Policy.make({ maxRetries: 5, initialDelay: "200 millis" })
  * ```
  * @since 0.1.0
+ * @category decoding
  */
 export const make = (input: RetryPolicyInput = {}): Effect.Effect<RetryPolicy, PolicyError> => decode(input)
 
 const fromCode = (input: RetryPolicyInput): RetryPolicy => {
-  const result = decodeRetryPolicyResult(input)
-  if (result._tag === "Err") throw new globalThis.Error(`Invalid built-in policy: ${result.error.message}`)
-  return result.policy
+  const result = decodeRetryResult(input)
+  if (Result.isFailure(result)) throw new globalThis.Error(`Invalid built-in policy: ${result.failure.message}`)
+  return result.success
 }
 
 /**
- * Seed 000's defaults: 3 retries (4 attempts), 1 s initial delay, 30 s cap, factor 2, ±10 % jitter.
+ * The retry defaults: 3 retries (4 attempts), 1 s initial delay, 30 s cap, factor 2, ±10 % jitter.
  *
  * @example
  * ```ts
@@ -625,13 +482,16 @@ const fromCode = (input: RetryPolicyInput): RetryPolicy => {
  * Policy.defaults.maxRetries // 3
  * ```
  * @since 0.1.0
+ * @category presets
  */
 export const defaults: RetryPolicy = fromCode({})
 
 /**
- * A named, ready-made policy: the retry part plus which other guards the seeds pair it with.
+ * A named, ready-made policy: the retry part plus which other guards it is paired with. It is a
+ * pipeline policy, so it can be passed to `Resilience.make` or spread and overridden.
  *
  * @since 0.1.0
+ * @category presets
  */
 export interface Preset {
   readonly name: string
@@ -639,22 +499,19 @@ export interface Preset {
   readonly retry: RetryPolicy
   readonly circuitBreaker: boolean
   readonly deadLetters: boolean
-  /** The seed that defines it. */
-  readonly source: string
 }
 
 const preset = (
   name: string,
   description: string,
-  source: string,
   retry: RetryPolicyInput,
   guards: { readonly circuitBreaker: boolean; readonly deadLetters: boolean }
-): Preset => ({ name, description, source, retry: fromCode({ name, ...retry }), ...guards })
+): Preset => ({ name, description, retry: fromCode({ name, ...retry }), ...guards })
 
 /**
- * Ready-made policies from the seeds: `database`, `http`, `s3`, `cache` (seed 002), `inference`
- * (seed 001's HTTP inference client, 60 s cap), `llm` (seed 000's defaults), `cloudStorage`
- * (seed 003) and `kafka` (seed 004).
+ * Ready-made policies: `database`, `http`, `s3`, `cache`, `inference` (an HTTP inference client,
+ * 60 s cap), `llm` (the retry defaults), `cloudStorage` (one-sided jitter: `d + uniform(0, d/4)`)
+ * and `kafka` (multiplicative jitter: `d · (0.5 + uniform(0, 1))`).
  *
  * @example
  * ```ts
@@ -663,63 +520,64 @@ const preset = (
  * const call = Effect.fail({ status: 503 }).pipe(Retry.retry(Policy.presets.http.retry))
  * ```
  * @since 0.1.0
+ * @category presets
  */
 export const presets = {
-  database: preset("database", "Database calls: 3 attempts, 100 ms exponential, circuit breaker", "seed 002", {
+  database: preset("database", "Database calls: 3 attempts, 100 ms exponential, circuit breaker", {
     maxAttempts: 3,
     initialDelay: 100,
     maxDelay: "30 seconds",
     jitter: "none",
     timeout: "5 minutes"
   }, { circuitBreaker: true, deadLetters: false }),
-  http: preset("http", "HTTP requests: 5 attempts, 200 ms exponential with full jitter, circuit breaker", "seed 002", {
+  http: preset("http", "HTTP requests: 5 attempts, 200 ms exponential with full jitter, circuit breaker", {
     maxAttempts: 5,
     initialDelay: 200,
     maxDelay: "30 seconds",
     jitter: "full",
     timeout: "5 minutes"
   }, { circuitBreaker: true, deadLetters: false }),
-  s3: preset("s3", "Object storage: 4 attempts, 500 ms exponential, dead letters", "seed 002", {
+  s3: preset("s3", "Object storage: 4 attempts, 500 ms exponential, dead letters", {
     maxAttempts: 4,
     initialDelay: 500,
     maxDelay: "30 seconds",
     jitter: "none",
     timeout: "5 minutes"
   }, { circuitBreaker: false, deadLetters: true }),
-  cache: preset("cache", "Cache calls: 2 attempts, 50 ms fixed, no breaker", "seed 002", {
+  cache: preset("cache", "Cache calls: 2 attempts, 50 ms fixed, no breaker", {
     maxAttempts: 2,
     initialDelay: 50,
     maxDelay: 50,
     strategy: "fixed",
     jitter: "none"
   }, { circuitBreaker: false, deadLetters: false }),
-  inference: preset("inference", "HTTP inference client: 3 retries, 1 s exponential to 60 s, ±10 %", "seed 001", {
+  inference: preset("inference", "HTTP inference client: 3 retries, 1 s exponential to 60 s, ±10 %", {
     maxRetries: 3,
     initialDelay: "1 second",
     maxDelay: "60 seconds",
     multiplier: 2,
     jitter: 0.1
   }, { circuitBreaker: false, deadLetters: false }),
-  llm: preset("llm", "LLM API calls: 3 retries, 1 s exponential to 30 s, ±10 %", "seed 000", {
+  llm: preset("llm", "LLM API calls: 3 retries, 1 s exponential to 30 s, ±10 %", {
     maxRetries: 3,
     initialDelay: "1 second",
     maxDelay: "30 seconds",
     multiplier: 2,
     jitter: 0.1
   }, { circuitBreaker: false, deadLetters: false }),
-  cloudStorage: preset("cloudStorage", "Cloud storage uploads: 3 attempts, 1 s exponential to 30 s, jittered", "seed 003", {
+  cloudStorage: preset("cloudStorage", "Cloud storage uploads: 3 attempts, 1 s exponential to 30 s, +0-25 % jitter", {
     maxAttempts: 3,
     initialDelay: "1 second",
     maxDelay: "30 seconds",
     multiplier: 2,
-    jitter: { ratio: 0.25 }
+    jitter: "oneSided"
   }, { circuitBreaker: false, deadLetters: false }),
-  kafka: preset("kafka", "Kafka publishing: 3 attempts, 1 s exponential to 10 s, ±50 %", "seed 004", {
+  kafka: preset("kafka", "Kafka publishing: 3 attempts, 1 s exponential to 10 s, 50-150 % jitter", {
     maxAttempts: 3,
     initialDelay: "1 second",
     maxDelay: "10 seconds",
     multiplier: 2,
-    jitter: { ratio: 0.5 }
+    jitter: "multiplicative"
   }, { circuitBreaker: true, deadLetters: false })
 } as const satisfies Record<string, Preset>
 
@@ -727,6 +585,7 @@ export const presets = {
  * The name of a preset.
  *
  * @since 0.1.0
+ * @category presets
  */
 export type PresetName = keyof typeof presets
 
@@ -739,8 +598,142 @@ export type PresetName = keyof typeof presets
  * Policy.isPresetName("http") // true
  * ```
  * @since 0.1.0
+ * @category presets
  */
 export const isPresetName = (name: string): name is PresetName => Object.prototype.hasOwnProperty.call(presets, name)
+
+/**
+ * Every alias a field accepts, by the field's own name: decoding, `layerConfig`, the docs and
+ * `explain` read this one table. Field names also match ignoring case, `_` and `-`
+ * (`max_retries`, `MaxRetries`).
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ * Policy.aliases.initialDelay?.flatMap((a) => a.names) // ["baseDelay", "initialBackoff", "initialInterval"]
+ * ```
+ * @since 0.1.0
+ * @category aliases
+ */
+export const aliases = aliases_
+
+/**
+ * Settings of other retry libraries that have no field here, with what to do instead; an error
+ * for such a field carries this advice.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ * Policy.advice.customConditions // "conditions are code: pass Retry.retry's `while` option"
+ * ```
+ * @since 0.1.0
+ * @category aliases
+ */
+export const advice = advice_
+
+/**
+ * Every field a pipeline policy reaches, as paths (`["retry", "maxRetries"]`), with the spellings
+ * its last segment accepts. `layerConfig` derives its variable names from this list.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ * Policy.fields().some((f) => f.path.join(".") === "circuitBreaker.halfOpen.probes") // true
+ * ```
+ * @since 0.1.0
+ * @category aliases
+ */
+export const fields = (): ReadonlyArray<{ readonly path: ReadonlyArray<string>; readonly names: ReadonlyArray<string> }> =>
+  leaves_(PipelinePolicy.ast)
+
+/**
+ * A document of named pipeline policies, decoded: its entries in order.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export type Document = ReadonlyArray<readonly [name: string, policy: PipelinePolicy]>
+
+/**
+ * Starts a pipeline policy from a preset when it names one (`{ preset: "http", retry: { maxRetries: 5 } }`):
+ * the preset's fields, overridden field by field (nested objects merge, and an alias overrides
+ * the field it stands for: `maxAttempts` replaces the preset's `maxRetries`).
+ *
+ * @internal
+ */
+export const resolvePreset = (input: unknown): { readonly value: unknown; readonly issues: Array<PolicyIssue> } => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return { value: input, issues: [] }
+  const key = Object.keys(input).find((k) => normalizeKey(k) === "preset")
+  if (key === undefined) return { value: input, issues: [] }
+  const { [key]: name, ...rest } = input as Record<string, unknown>
+  if (typeof name !== "string" || !isPresetName(name)) {
+    return {
+      value: rest,
+      issues: [{ path: [key], message: `Expected one of ${Object.keys(presets).join(", ")}, got ${showValue(name)}` }]
+    }
+  }
+  return { value: mergeInto(PipelinePolicy.ast, presets[name], rest), issues: [] }
+}
+
+/**
+ * Decodes a document of named pipeline policies (`{ "http": {…}, "payments": { "preset": "http" } }`),
+ * each of which may start from a preset. Every bad field of every policy is reported at once,
+ * prefixed with the policy's name. Any name is a name, `__proto__` included.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy } from "effect-resilience"
+ * const doc = Effect.runSync(Policy.decodeDocument({ http: { preset: "http" }, db: { retry: { maxRetries: 1 } } }))
+ * doc.map(([name]) => name) // ["http", "db"]
+ * ```
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeDocument = (input: unknown): Effect.Effect<Document, PolicyError> =>
+  Effect.suspend(() => toEffect(decodeDocumentResult(input)))
+
+/**
+ * `decodeDocument`, synchronously.
+ *
+ * @internal
+ */
+export const decodeDocumentResult = (input: unknown): Result.Result<Document, PolicyError> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return Result.fail(new PolicyError({ issues: [{ path: [], message: `Expected an object of named policies, got ${showValue(input)}` }] }))
+  }
+  return decodeEntriesResult(Object.keys(input).map((name) => [name, (input as Record<string, unknown>)[name]] as const))
+}
+
+/**
+ * Decodes named policies given as entries (so that any name, `__proto__` included, stays a name).
+ *
+ * @internal
+ */
+export const decodeEntriesResult = (
+  entries: ReadonlyArray<readonly [name: string, input: unknown]>
+): Result.Result<Document, PolicyError> => {
+  const issues: Array<PolicyIssue> = []
+  const out: Array<readonly [string, PipelinePolicy]> = []
+  const seen = new Set<string>()
+  for (const [name, input] of entries) {
+    if (name.trim() === "") {
+      issues.push({ path: [name], message: "Expected a policy name that is not empty" })
+      continue
+    }
+    if (seen.has(name)) {
+      issues.push({ path: [name], message: "Expected each policy name once" })
+      continue
+    }
+    seen.add(name)
+    const resolved = resolvePreset(input)
+    issues.push(...prefixIssues([name], resolved.issues))
+    const decoded = decodePipelineResult(resolved.value)
+    if (Result.isFailure(decoded)) issues.push(...prefixIssues([name], decoded.failure.issues))
+    else out.push([name, decoded.success])
+  }
+  return issues.length > 0 ? Result.fail(new PolicyError({ issues })) : Result.succeed(out)
+}
 
 /**
  * Re-exported for convenience.

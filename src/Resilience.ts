@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Config, Context, Data, Duration, Effect, Exit, Layer, Option, type Scope } from "effect"
+import { Cause, Clock, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Option, Result, type Scope } from "effect"
 import * as Backoff from "./Backoff.ts"
 import * as Bulkhead from "./Bulkhead.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
@@ -16,7 +16,11 @@ import * as DeadLetter from "./DeadLetter.ts"
 import type { Permanent, Transient } from "./Failure.ts"
 import * as Hedge from "./Hedge.ts"
 import { kindOf } from "./internal/errorInfo.ts"
+import { DelayAtLeast } from "./internal/fields.ts"
 import { fuse } from "./internal/fused.ts"
+import { readPolicyFile } from "./internal/policyFile.ts"
+import { suggest } from "./internal/policyError.ts"
+import { coerce, decodeStrict, type Leaf, leaves } from "./internal/strict.ts"
 import type { Kind } from "./internal/kind.ts"
 import * as Policy from "./Policy.ts"
 import * as Retry from "./Retry.ts"
@@ -105,21 +109,8 @@ const breakerOptions = (
   if (policy === true) return base
   const trip: Array<CircuitBreaker.Rule> = []
   if (policy.consecutiveFailures !== undefined) trip.push(CircuitBreaker.consecutive(policy.consecutiveFailures))
-  if (policy.failureRate !== undefined) {
-    trip.push(CircuitBreaker.failureRate({
-      threshold: policy.failureRate.threshold,
-      minimumCalls: policy.failureRate.minimumCalls,
-      window: policy.failureRate.window
-    }))
-  }
-  if (policy.slowCallRate !== undefined) {
-    trip.push(CircuitBreaker.slowCallRate({
-      threshold: policy.slowCallRate.threshold,
-      slowerThan: policy.slowCallRate.slowerThan,
-      minimumCalls: policy.slowCallRate.minimumCalls,
-      window: policy.slowCallRate.window
-    }))
-  }
+  if (policy.failureRate !== undefined) trip.push(CircuitBreaker.failureRate(policy.failureRate))
+  if (policy.slowCallRate !== undefined) trip.push(CircuitBreaker.slowCallRate(policy.slowCallRate))
   const openFor = policy.openForMultiplier === undefined
     ? policy.openFor
     : Backoff.exponential({ initial: policy.openFor, factor: policy.openForMultiplier })
@@ -127,13 +118,19 @@ const breakerOptions = (
     ...base,
     ...(trip.length > 0 ? { trip } : {}),
     openFor,
-    ...(policy.maxOpenFor !== undefined ? { maxOpenFor: policy.maxOpenFor } : {}),
-    ...(policy.halfOpen !== undefined ? { halfOpen: policy.halfOpen } : {})
+    maxOpenFor: policy.maxOpenFor,
+    halfOpen: policy.halfOpen
   }
 }
 
-const makeBudget = (policy: Policy.BudgetPolicy): Effect.Effect<RetryBudget.RetryBudget, Policy.PolicyError> =>
-  policy.type === "tokenBucket" ? RetryBudget.tokenBucket(policy) : RetryBudget.ratio(policy)
+const makeBudget = (policy: Policy.BudgetPolicy): Effect.Effect<RetryBudget.RetryBudget, Policy.PolicyError> => {
+  if (policy.type === "tokenBucket") {
+    const { type: _, ...options } = policy
+    return RetryBudget.tokenBucket(options)
+  }
+  const { type: _, ...options } = policy
+  return RetryBudget.ratio(options)
+}
 
 const rejectionReason = (error: unknown): string | undefined => {
   const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
@@ -394,25 +391,34 @@ export const stats = (name: string): Effect.Effect<Stats, UnknownPolicy, Policie
  * @since 0.1.0
  */
 export interface LayerOptions {
-  /** How often telemetry is published to the `Metric`s. Default 10 seconds. */
-  readonly publishEvery?: Duration.Input | undefined
+  /** How often telemetry is published to the `Metric`s: at least 100 millis. Default 10 seconds. */
+  readonly publishEvery?: Duration.Input | string | undefined
   /** Code-only options per pipeline name. */
   readonly options?: Readonly<Record<string, MakeOptions>> | undefined
 }
 
-const prefixIssues = (name: string) => (error: Policy.PolicyError) =>
-  new Policy.PolicyError({ issues: error.issues.map((issue) => ({ path: [name, ...issue.path], message: issue.message })) })
+// A shorter interval would spend a core publishing; zero, negative or NaN would spin.
+const PublishEvery = DelayAtLeast(100, "100 millis")
 
 const build = (
-  inputs: Readonly<Record<string, Input>>,
+  inputs: ReadonlyArray<readonly [name: string, input: Input]>,
   options: LayerOptions
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
   Effect.gen(function*() {
+    const publishEvery = decodeStrict(PublishEvery, options.publishEvery ?? "10 seconds")
+    if (Result.isFailure(publishEvery)) {
+      return yield* new Policy.PolicyError({
+        issues: publishEvery.failure.issues.map((issue) => ({ path: ["publishEvery", ...issue.path], message: issue.message }))
+      })
+    }
     const pipelines = new Map<string, Pipeline>()
     const issues: Array<Policy.PolicyIssue> = []
-    for (const [name, input] of Object.entries(inputs)) {
+    for (const [name, input] of inputs) {
+      const own = options.options !== undefined && Object.prototype.hasOwnProperty.call(options.options, name)
+        ? options.options[name]
+        : undefined
       const made = yield* Effect.result(
-        make(input, { name, ...options.options?.[name] }).pipe(Effect.mapError(prefixIssues(name)))
+        make(input, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
       )
       if (made._tag === "Success") pipelines.set(name, made.success)
       else issues.push(...made.failure.issues)
@@ -421,7 +427,7 @@ const build = (
     const names = [...pipelines.keys()]
     const publishAll = Effect.forEach(pipelines.values(), (p) => p.recorder.publish, { discard: true })
     yield* Effect.forkScoped(
-      Effect.forever(Effect.andThen(Effect.sleep(options.publishEvery ?? "10 seconds"), publishAll))
+      Effect.forever(Effect.andThen(Effect.sleep(publishEvery.success), publishAll))
     )
     yield* Effect.addFinalizer(() => publishAll)
     return {
@@ -433,6 +439,9 @@ const build = (
       }
     }
   })
+
+const prefixIssues = (name: string) => (error: Policy.PolicyError) =>
+  new Policy.PolicyError({ issues: error.issues.map((issue) => ({ path: [name, ...issue.path], message: issue.message })) })
 
 /**
  * Provides named pipelines from code (policies or presets). Every bad field of every policy is
@@ -454,119 +463,107 @@ const build = (
 export const layer = (
   policies: Readonly<Record<string, Input>>,
   options: LayerOptions = {}
-): Layer.Layer<Policies, Policy.PolicyError> => Layer.effect(Policies, build(policies, options))
-
-type FieldType = "number" | "boolean" | "text" | "list"
-
-/** Environment fields: `<PREFIX>_<NAME>_<FIELD>` → a path in the pipeline policy. */
-const envFields: ReadonlyArray<readonly [env: string, path: ReadonlyArray<string>, type: FieldType]> = [
-  ["MAX_RETRIES", ["retry", "maxRetries"], "number"],
-  ["MAX_ATTEMPTS", ["retry", "maxAttempts"], "number"],
-  ["INITIAL_DELAY", ["retry", "initialDelay"], "text"],
-  ["MAX_DELAY", ["retry", "maxDelay"], "text"],
-  ["MULTIPLIER", ["retry", "multiplier"], "number"],
-  ["STRATEGY", ["retry", "strategy"], "text"],
-  ["JITTER", ["retry", "jitter"], "text"],
-  ["HONOR_RETRY_AFTER", ["retry", "honorRetryAfter"], "boolean"],
-  ["RETRY_ON", ["retry", "retryOn"], "list"],
-  ["NEVER_RETRY_ON", ["retry", "neverRetryOn"], "list"],
-  ["UNKNOWN_ERRORS", ["retry", "unknownErrors"], "text"],
-  ["TIMEOUT", ["timeout"], "text"],
-  ["ATTEMPT_TIMEOUT", ["attemptTimeout"], "text"],
-  ["BREAKER_CONSECUTIVE_FAILURES", ["circuitBreaker", "consecutiveFailures"], "number"],
-  ["BREAKER_FAILURE_RATE", ["circuitBreaker", "failureRate", "threshold"], "number"],
-  ["BREAKER_MINIMUM_CALLS", ["circuitBreaker", "failureRate", "minimumCalls"], "number"],
-  ["BREAKER_WINDOW", ["circuitBreaker", "failureRate", "window"], "text"],
-  ["BREAKER_OPEN_FOR", ["circuitBreaker", "openFor"], "text"],
-  ["BREAKER_PROBES", ["circuitBreaker", "halfOpen", "probes"], "number"],
-  ["BUDGET_RATIO", ["budget", "ratio"], "number"],
-  ["BUDGET_CAPACITY", ["budget", "capacity"], "number"],
-  ["BULKHEAD_MAX_CONCURRENT", ["bulkhead", "maxConcurrent"], "number"],
-  ["BULKHEAD_MAX_QUEUE", ["bulkhead", "maxQueue"], "number"],
-  ["DEAD_LETTERS", ["deadLetters"], "boolean"],
-  ["SPANS", ["spans"], "boolean"]
-]
-
-const coerce = (text: string, type: FieldType): unknown => {
-  const trimmed = text.trim()
-  switch (type) {
-    case "number":
-      return trimmed !== "" && Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed
-    case "boolean":
-      return trimmed === "true" ? true : trimmed === "false" ? false : trimmed
-    case "list":
-      return trimmed.split(",").map((s) => s.trim()).filter((s) => s !== "")
-    case "text":
-      return trimmed !== "" && /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed
-  }
-}
-
-const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): void => {
-  let node = target
-  for (const key of path.slice(0, -1)) {
-    const next = node[key]
-    node = (node[key] = typeof next === "object" && next !== null ? { ...(next as object) } : {}) as Record<string, unknown>
-  }
-  node[path[path.length - 1]!] = value
-}
-
-/**
- * Starts from a preset when the input names one (`{ preset: "http", retry: { maxRetries: 5 } }`),
- * overriding its fields; `retry` and `circuitBreaker` objects merge one level deep.
- */
-const resolvePreset = (name: string, input: unknown): { readonly value: unknown; readonly issues: Array<Policy.PolicyIssue> } => {
-  if (typeof input !== "object" || input === null || !("preset" in input)) return { value: input, issues: [] }
-  const { preset, ...rest } = input as { preset: unknown } & Record<string, unknown>
-  if (typeof preset !== "string" || !Policy.isPresetName(preset)) {
-    return {
-      value: rest,
-      issues: [{ path: [name, "preset"], message: `Expected one of ${Object.keys(Policy.presets).join(", ")}, got ${JSON.stringify(preset)}` }]
-    }
-  }
-  const base = Policy.presets[preset] as unknown as Record<string, unknown>
-  const merged: Record<string, unknown> = { ...base, ...rest }
-  for (const key of ["retry", "circuitBreaker"]) {
-    const a = base[key]
-    const b = rest[key]
-    if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-      const both: Record<string, unknown> = { ...a, ...b }
-      // An override of the attempt count replaces the preset's, whichever way it is counted.
-      if ("maxAttempts" in b && !("maxRetries" in b)) delete both.maxRetries
-      merged[key] = both
-    }
-  }
-  return { value: merged, issues: [] }
-}
+): Layer.Layer<Policies, Policy.PolicyError> =>
+  Layer.effect(Policies, build(Object.keys(policies).map((name) => [name, policies[name]!] as const), options))
 
 const fromData = (
   entries: ReadonlyArray<readonly [name: string, input: unknown]>,
   options: LayerOptions,
-  annotate: (name: string, issue: Policy.PolicyIssue) => Policy.PolicyIssue = (_, issue) => issue
+  annotate: (issue: Policy.PolicyIssue) => Policy.PolicyIssue = (issue) => issue
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const issues: Array<Policy.PolicyIssue> = []
-    const inputs: Record<string, Input> = {}
-    for (const [name, raw] of entries) {
-      const resolved = resolvePreset(name, raw)
-      issues.push(...resolved.issues)
-      const decoded = Policy.decodePipelinePolicyResult(resolved.value)
-      if (decoded._tag === "Err") {
-        issues.push(...decoded.error.issues.map((issue) => annotate(name, { path: [name, ...issue.path], message: issue.message })))
-      } else {
-        inputs[name] = resolved.value as Input
+  Effect.suspend(() => {
+    const decoded = Policy.decodeEntriesResult(entries)
+    return Result.isFailure(decoded)
+      ? Effect.fail(new Policy.PolicyError({ issues: decoded.failure.issues.map(annotate) }))
+      : build(decoded.success, options)
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Environment variables, derived from the schema
+// ---------------------------------------------------------------------------------------------
+
+const toEnvSegment = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase()
+
+/** Spellings of a path segment in a variable name; `retry` may be left out, `circuitBreaker` may be `BREAKER`. */
+const segmentSpellings = (segment: string): ReadonlyArray<string> =>
+  segment === "retry" ? ["RETRY", ""] : segment === "circuitBreaker" ? ["CIRCUIT_BREAKER", "BREAKER"] : [toEnvSegment(segment)]
+
+interface EnvField {
+  readonly path: ReadonlyArray<string>
+  readonly accepts: Leaf["accepts"]
+}
+
+/**
+ * Every variable suffix (`RETRY_MAX_RETRIES`, `MAX_ATTEMPTS`, `BREAKER_HALF_OPEN_PROBES`, …) and
+ * the field it sets, written with the spelling the variable used. Full paths win over the short
+ * forms they collide with.
+ */
+const envFields: ReadonlyMap<string, EnvField> = (() => {
+  const full = new Map<string, EnvField>()
+  const short = new Map<string, EnvField>()
+  for (const leaf of leaves(Policy.PipelinePolicy.ast)) {
+    const parents = leaf.path.slice(0, -1)
+    for (const name of leaf.names) {
+      let variants: Array<{ readonly text: Array<string>; readonly isFull: boolean }> = [{ text: [], isFull: true }]
+      for (const segment of parents) {
+        const spellings = segmentSpellings(segment)
+        variants = variants.flatMap((v) => spellings.map((s, i) => ({ text: s === "" ? v.text : [...v.text, s], isFull: v.isFull && i === 0 })))
+      }
+      for (const variant of variants) {
+        const key = [...variant.text, toEnvSegment(name)].join("_")
+        const field = { path: [...parents, name], accepts: leaf.accepts }
+        if (variant.isFull) full.set(key, field)
+        else if (!short.has(key)) short.set(key, field)
       }
     }
-    if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
-    return yield* build(inputs, options)
+  }
+  for (const [key, field] of short) if (!full.has(key)) full.set(key, field)
+  return full
+})()
+
+const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): boolean => {
+  let node = target
+  for (const key of path.slice(0, -1)) {
+    const next = node[key]
+    if (typeof next !== "object" || next === null) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  const last = path[path.length - 1]!
+  if (Object.prototype.hasOwnProperty.call(node, last)) return false
+  Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true })
+  return true
+}
+
+const sourceError = (error: unknown) =>
+  new Policy.PolicyError({ issues: [{ path: [], message: `Cannot read configuration: ${String((error as Error)?.message ?? error)}` }] })
+
+/** Every variable under `segments` (any depth), with its value. */
+const variablesUnder = (
+  provider: ConfigProvider.ConfigProvider,
+  segments: ReadonlyArray<string>,
+  depth = 0
+): Effect.Effect<Array<readonly [ReadonlyArray<string>, string]>, Policy.PolicyError> =>
+  Effect.gen(function*() {
+    const node = yield* provider.load(segments).pipe(Effect.mapError(sourceError))
+    if (node === undefined) return []
+    const out: Array<readonly [ReadonlyArray<string>, string]> = []
+    if (node.value !== undefined && depth > 0) out.push([segments, node.value])
+    if (node._tag === "Record" && depth < 12) {
+      for (const key of [...node.keys].sort()) out.push(...(yield* variablesUnder(provider, [...segments, key], depth + 1)))
+    }
+    return out
   })
 
 /**
- * Provides named pipelines from Effect `Config` (by default the environment): for each name,
- * `<PREFIX>_<NAME>_<FIELD>` variables such as `RESILIENCE_HTTP_MAX_RETRIES=5`,
- * `RESILIENCE_HTTP_INITIAL_DELAY="200 millis"`, `RESILIENCE_HTTP_BREAKER_CONSECUTIVE_FAILURES=5`,
- * `RESILIENCE_HTTP_BUDGET_RATIO=0.1`, `RESILIENCE_S3_DEAD_LETTERS=true`. A name that is a preset
- * starts from the preset; `<PREFIX>_<NAME>_PRESET` picks one for another name. Bad values are
- * reported with the variable they came from.
+ * Provides named pipelines from Effect `Config` (by default the environment). Every field of a
+ * pipeline policy is a variable `<PREFIX>_<NAME>_<FIELD_PATH>`, its path in UPPER_SNAKE_CASE:
+ * `RESILIENCE_HTTP_RETRY_MAX_RETRIES=5`, `RESILIENCE_HTTP_CIRCUIT_BREAKER_HALF_OPEN_PROBES=3`,
+ * `RESILIENCE_HTTP_BUDGET_RATIO=0.1`, `RESILIENCE_HTTP_HEDGE_DELAY=200ms`. Retry fields may leave
+ * out `RETRY_` (`RESILIENCE_HTTP_MAX_ATTEMPTS`), `CIRCUIT_BREAKER_` may be `BREAKER_`, and every
+ * alias of a field is a variable too. A name that is a preset starts from the preset;
+ * `<PREFIX>_<NAME>_PRESET` picks one for another name. An unknown variable under a policy's
+ * prefix is an error, and every bad value is reported with the variable it came from. With
+ * `prefix: ""` the variables are `<NAME>_<FIELD_PATH>`.
  *
  * @example
  * ```ts
@@ -586,35 +583,90 @@ export const layerConfig = (
     Policies,
     Effect.gen(function*() {
       const prefix = config.prefix ?? "RESILIENCE"
+      const provider = yield* ConfigProvider.ConfigProvider
       const sources = new Map<string, string>()
+      const issues: Array<Policy.PolicyIssue> = []
       const entries: Array<readonly [string, unknown]> = []
-      for (const name of config.names) {
-        const NAME = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()
-        const read = (field: string) =>
-          Config.option(Config.String(field).pipe(Config.nested(NAME), Config.nested(prefix)))
-        const presetName = Option.getOrUndefined(yield* read("PRESET")) ?? (Policy.isPresetName(name) ? name : undefined)
-        const input: Record<string, unknown> = presetName === undefined ? {} : { preset: presetName }
-        for (const [env, path, type] of envFields) {
-          const value = yield* read(env)
-          if (Option.isNone(value)) continue
-          setPath(input, path, coerce(value.value, type))
-          sources.set(`${name}.${path.join(".")}`, `${prefix}_${NAME}_${env}`)
-          if (path[0] === "budget") {
-            setPath(input, ["budget", "type"], path[1] === "ratio" ? "ratio" : "tokenBucket")
+      const heads = config.names.map((name) => [...(prefix === "" ? [] : [prefix]), ...toEnvSegment(name).split("_")])
+      for (const [i, name] of config.names.entries()) {
+        const head = heads[i]!
+        // Another name that extends this one (`http` and `http_api`) owns its own variables.
+        const longer = heads.filter((h) => h.length > head.length && head.every((s, j) => h[j] === s))
+        const input: Record<string, unknown> = {}
+        for (const [segments, value] of yield* variablesUnder(provider, head)) {
+          if (longer.some((h) => h.every((s, j) => segments[j] === s))) continue
+          const variable = segments.join("_")
+          const suffix = segments.slice(head.length).join("_")
+          if (suffix === "PRESET") {
+            input.preset = value.trim()
+            sources.set(`${name}.preset`, variable)
+            continue
           }
+          const field = envFields.get(suffix)
+          if (field === undefined) {
+            const near = suggest(suffix, envFields.keys())
+            issues.push({
+              path: [name],
+              message: `Unknown variable ${variable}${near === undefined ? "" : ` — did you mean ${[...head, near].join("_")}?`}`
+            })
+            continue
+          }
+          if (!setPath(input, field.path, coerce(value, field.accepts))) {
+            issues.push({ path: [name, ...field.path], message: `Set twice: ${variable} and ${sources.get(`${name}.${field.path.join(".")}`)}` })
+            continue
+          }
+          sources.set(`${name}.${field.path.join(".")}`, variable)
         }
+        if (!("preset" in input) && Policy.isPresetName(name)) input.preset = name
         entries.push([name, input])
       }
-      return yield* fromData(entries, config, (_name, issue) => {
-        const source = sources.get(Policy.formatPath(issue.path))
+      if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
+      return yield* fromData(entries, config, (issue) => {
+        const source = sourceOf(sources, issue.path)
         return source === undefined ? issue : { ...issue, message: `${issue.message} (from ${source})` }
       })
     })
   )
 
+// The variable behind an issue: the one that set its path or the nearest enclosing one.
+const sourceOf = (sources: ReadonlyMap<string, string>, path: ReadonlyArray<PropertyKey>): string | undefined => {
+  for (let n = path.length; n >= 2; n--) {
+    const found = sources.get(path.slice(0, n).map(String).join("."))
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
 /**
- * Provides named pipelines from a JSON file: an object of `name → pipeline policy`, where an
- * entry may start from a preset (`{ "preset": "http", "retry": { "maxRetries": 5 } }`).
+ * Provides named pipelines from a JSON or YAML file (by extension; otherwise JSON, then YAML): an
+ * object of `name → pipeline policy`, where an entry may start from a preset
+ * (`{ "preset": "http", "retry": { "maxRetries": 5 } }`). A missing or unreadable file, bad syntax
+ * and every bad field fail the layer with one `PolicyError`.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "effect-resilience"
+ * const Live = Resilience.layerFile("./resilience.yaml")
+ * ```
+ * @since 0.1.0
+ */
+export const layerFile = (
+  path: string,
+  options: LayerOptions = {}
+): Layer.Layer<Policies, Policy.PolicyError> =>
+  Layer.effect(
+    Policies,
+    Effect.gen(function*() {
+      const document = yield* readPolicyFile(path)
+      if (typeof document !== "object" || document === null || Array.isArray(document)) {
+        return yield* new Policy.PolicyError({ issues: [{ path: [], message: `${path}: expected an object of named policies` }] })
+      }
+      return yield* fromData(Object.keys(document).map((name) => [name, (document as Record<string, unknown>)[name]] as const), options)
+    })
+  )
+
+/**
+ * Provides named pipelines from a JSON file; the same as `layerFile`.
  *
  * @example
  * ```ts
@@ -623,28 +675,7 @@ export const layerConfig = (
  * ```
  * @since 0.1.0
  */
-export const layerJson = (
-  path: string,
-  options: LayerOptions = {}
-): Layer.Layer<Policies, Policy.PolicyError> =>
-  Layer.effect(
-    Policies,
-    Effect.gen(function*() {
-      const text = yield* Effect.tryPromise({
-        try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-        catch: (error) =>
-          new Policy.PolicyError({ issues: [{ path: [], message: `Cannot read ${path}: ${(error as Error).message ?? String(error)}` }] })
-      })
-      const json = yield* Effect.try({
-        try: () => JSON.parse(text) as unknown,
-        catch: (error) => new Policy.PolicyError({ issues: [{ path: [], message: `${path} is not valid JSON: ${(error as Error).message}` }] })
-      })
-      if (typeof json !== "object" || json === null || Array.isArray(json)) {
-        return yield* new Policy.PolicyError({ issues: [{ path: [], message: `${path}: expected an object of named policies` }] })
-      }
-      return yield* fromData(Object.entries(json), options)
-    })
-  )
+export const layerJson: (path: string, options?: LayerOptions) => Layer.Layer<Policies, Policy.PolicyError> = layerFile
 
 /**
  * Wraps a promise-returning function (code not written with Effect) in a pipeline, keeping its

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Pull, Result, Schedule } from "effect"
 import { fromPolicy, retryAfterOf } from "./Backoff.ts"
 import {
   type Classified,
@@ -22,7 +22,9 @@ import {
 } from "./Failure.ts"
 import { type BreakerOpen, type CircuitBreaker, closedPathUnsafe } from "./CircuitBreaker.ts"
 import { fuse } from "./internal/fused.ts"
-import { decodeRetryPolicyResult, PolicyError, type RetryPolicy, type RetryPolicyInput } from "./Policy.ts"
+import { PolicyError } from "./internal/policyError.ts"
+import { decodeOptions } from "./internal/strict.ts"
+import { type RetryPolicy, RetryPolicy as RetryPolicySchema, type RetryPolicyInput, retryCross } from "./Policy.ts"
 
 /**
  * Why a retry loop gave up on a transient failure:
@@ -192,26 +194,9 @@ interface Plan<E, R> {
 const isScheduleOptions = <E, R>(u: RetryOptions<E, R> | RetryPolicyOptions<E, R> | RetryPolicy): u is RetryOptions<E, R> =>
   "schedule" in u && Schedule.isSchedule((u as RetryOptions<E, R>).schedule)
 
-const policyKeys = [
-  "name",
-  "strategy",
-  "maxRetries",
-  "maxAttempts",
-  "initialDelay",
-  "baseDelay",
-  "initialBackoff",
-  "maxDelay",
-  "maxBackoff",
-  "multiplier",
-  "backoffFactor",
-  "step",
-  "jitter",
-  "honorRetryAfter",
-  "timeout",
-  "retryOn",
-  "neverRetryOn",
-  "unknownErrors"
-] as const
+// Everything else in policy-form options is a policy field, decoded strictly (an unknown key is
+// an error naming the nearest field).
+const hookKeys = ["classify", "while", "onRetry", "operation", "log", "budget", "breaker"] as const
 
 /**
  * A decoded retry configuration, ready to drive the loop.
@@ -245,11 +230,9 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
       breaker: input.breaker
     }
   }
-  const policyInput: Record<string, unknown> = {}
-  for (const key of policyKeys) if (key in input) policyInput[key] = (input as Record<string, unknown>)[key]
-  const decoded = decodeRetryPolicyResult(policyInput)
-  if (decoded._tag === "Err") return decoded.error
-  const policy = decoded.policy
+  const decoded = decodeOptions(RetryPolicySchema, input, hookKeys, { cross: retryCross })
+  if (Result.isFailure(decoded)) return decoded.failure
+  const policy = decoded.success
   const fallback = makeClassifier({ unknown: policy.unknownErrors })
   const custom = input.classify
   return {

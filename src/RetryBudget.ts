@@ -10,12 +10,13 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Result, Schema } from "effect"
 import type { Transient } from "./Failure.ts"
-import { Issues } from "./internal/options.ts"
+import { bounds, IntBetween, NumberBetween, PositiveDelay, Ratio, withDefault } from "./internal/fields.ts"
+import type { PolicyError } from "./internal/policyError.ts"
 import { SlidingCounts } from "./internal/slidingCounts.ts"
+import { decodeOptions } from "./internal/strict.ts"
 import { TokenBucket } from "./internal/tokenBucket.ts"
-import type { PolicyError } from "./Policy.ts"
 import type { Budget } from "./Retry.ts"
 
 /**
@@ -54,6 +55,86 @@ export interface RetryBudget extends Budget {
   readonly statsUnsafe: () => Stats
 }
 
+const tokenBucketFields = {
+  /** Tokens when full. */
+  capacity: withDefault(IntBetween(1, bounds.tokens), 500),
+  /** Tokens one retry costs. */
+  retryCost: withDefault(IntBetween(0, bounds.tokens), 5),
+  /** Tokens one retry of a `Timeout`-kind failure costs. */
+  timeoutRetryCost: withDefault(IntBetween(0, bounds.tokens), 10),
+  /** Tokens a success on the first try refunds. */
+  successRefund: withDefault(IntBetween(0, bounds.tokens), 1)
+}
+
+/**
+ * A token bucket's options as data, the one definition of their rules and defaults (the AWS
+ * SDK's standard retry quota): `capacity` 500, `retryCost` 5, `timeoutRetryCost` 10,
+ * `successRefund` 1, all whole numbers (capacity at least 1). `tokenBucket`, the Redis store and
+ * pipeline policies all decode through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { RetryBudget } from "effect-resilience"
+ * Schema.decodeUnknownSync(RetryBudget.TokenBucketPolicy)({ capacity: 100 }).retryCost // 5
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TokenBucketPolicy = Schema.Struct(tokenBucketFields)
+
+const ratioFields = {
+  /** Retries allowed per request seen in the window (0..1). */
+  ratio: withDefault(Ratio, 0.1),
+  /** A reserve of retries per second of the window. */
+  minPerSecond: withDefault(NumberBetween(0, bounds.size), 10),
+  /** The sliding window. */
+  window: withDefault(PositiveDelay, "10 seconds"),
+  /** How many buckets the window is counted in. */
+  buckets: withDefault(IntBetween(1, bounds.buckets), 10)
+}
+
+/**
+ * A ratio budget's options as data, the one definition of their rules and defaults (Finagle's):
+ * `ratio` 0.1 (0..1), `minPerSecond` 10, `window` 10 seconds, `buckets` 10 (1..1000).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { RetryBudget } from "effect-resilience"
+ * Schema.decodeUnknownSync(RetryBudget.RatioPolicy)({ ratio: 0.2 }).minPerSecond // 10
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RatioPolicy = Schema.Struct(ratioFields)
+
+/**
+ * A retry budget in a pipeline policy: `{ type: "tokenBucket", … }` or `{ type: "ratio", … }`
+ * with the fields above. Without `type`, the fields decide (`ratio` alone means a ratio budget).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { RetryBudget } from "effect-resilience"
+ * Schema.decodeUnknownSync(RetryBudget.BudgetPolicy)({ type: "ratio", ratio: 0.1 })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BudgetPolicy = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("tokenBucket"), ...tokenBucketFields }),
+  Schema.Struct({ type: Schema.Literal("ratio"), ...ratioFields })
+])
+
+/**
+ * A decoded budget policy.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export type BudgetPolicy = typeof BudgetPolicy.Type
+
 /**
  * Options of `tokenBucket`. Defaults are the AWS SDK's standard retry quota.
  *
@@ -69,6 +150,18 @@ export interface TokenBucketOptions {
   /** Tokens a success on the first try refunds (AWS's `noRetryIncrement`). Default 1. */
   readonly successRefund?: number | undefined
 }
+
+/**
+ * A decoded token bucket policy as the bucket's configuration.
+ *
+ * @internal
+ */
+export const bucketConfig = (policy: typeof TokenBucketPolicy.Type) => ({
+  capacity: policy.capacity,
+  retryCost: policy.retryCost,
+  timeoutRetryCost: policy.timeoutRetryCost,
+  noRetryIncrement: policy.successRefund
+})
 
 const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure !== undefined && failure.kind === "Timeout"
 
@@ -98,16 +191,9 @@ const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure 
  */
 export const tokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
   Effect.suspend(() => {
-    const issues = new Issues()
-    const config = {
-      capacity: issues.number("capacity", options.capacity ?? 500, 0),
-      retryCost: issues.number("retryCost", options.retryCost ?? 5, 0),
-      timeoutRetryCost: issues.number("timeoutRetryCost", options.timeoutRetryCost ?? 10, 0),
-      noRetryIncrement: issues.number("successRefund", options.successRefund ?? 1, 0)
-    }
-    const error = issues.error()
-    if (error !== undefined) return Effect.fail(error)
-    const bucket = new TokenBucket(config)
+    const decoded = decodeOptions(TokenBucketPolicy, options)
+    if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+    const bucket = new TokenBucket(bucketConfig(decoded.success))
     const statsUnsafe = (): Stats => ({
       strategy: "tokenBucket",
       available: bucket.tokens,
@@ -167,13 +253,10 @@ export interface RatioOptions {
  */
 export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
   Effect.gen(function*() {
-    const issues = new Issues()
-    const share = issues.number("ratio", options.ratio ?? 0.1, 0)
-    const minPerSecond = issues.number("minPerSecond", options.minPerSecond ?? 10, 0)
-    const windowMillis = issues.positiveDuration("window", options.window ?? "10 seconds")
-    const buckets = issues.number("buckets", options.buckets ?? 10, 1, true)
-    const error = issues.error()
-    if (error !== undefined) return yield* Effect.fail(error)
+    const decoded = decodeOptions(RatioPolicy, options)
+    if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+    const { buckets, minPerSecond, ratio: share } = decoded.success
+    const windowMillis = Duration.toMillis(decoded.success.window)
     const clock = yield* Clock.Clock
     const reserve = minPerSecond * (windowMillis / 1000)
     const counts = new SlidingCounts(windowMillis, buckets, clock.currentTimeMillisUnsafe())

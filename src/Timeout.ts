@@ -8,10 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, Option } from "effect"
+import { Data, Duration, Effect, Result } from "effect"
 import { dual } from "effect/Function"
 import { Permanent, Transient } from "./Failure.ts"
-import { PolicyError } from "./Policy.ts"
+import { Delay } from "./internal/fields.ts"
+import { PolicyError, prefixIssues } from "./internal/policyError.ts"
+import { decodeStrict } from "./internal/strict.ts"
 
 /**
  * The error inside the `Transient`/`Permanent` that a timeout fails with.
@@ -35,12 +37,13 @@ export class TimeoutExceeded extends Data.TaggedError("TimeoutExceeded")<{
   }
 }
 
-const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =>
-  Option.match(typeof input === "number" && Number.isNaN(input) ? Option.none() : Duration.fromInput(input), {
-    onNone: () => new PolicyError({ issues: [{ path: ["duration"], message: `Expected a duration, got ${String(input)}` }] }),
-    onSome: (d) =>
-      Duration.toMillis(d) >= 0 ? d : new PolicyError({ issues: [{ path: ["duration"], message: "Expected a non-negative duration" }] })
-  })
+// The same rule as a policy's `timeout` / `attemptTimeout` fields.
+const validDuration = (input: Duration.Input): Duration.Duration | PolicyError => {
+  const decoded = decodeStrict(Delay, input)
+  return Result.isSuccess(decoded)
+    ? decoded.success
+    : new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) })
+}
 
 // Both bounds: interrupt `self` after `input` and fail with the verdict `timedOut` builds. An invalid
 // duration makes the effect die with a PolicyError (a combinator has no error channel of its own).

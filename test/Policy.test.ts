@@ -41,7 +41,7 @@ const badPolicies: ReadonlyArray<readonly [name: string, input: unknown, lines: 
   ["jitter above 1", { jitter: 1.5 }, ["at jitter: Expected a value between 0 and 1, got 1.5"]],
   ["negative jitter", { jitter: -0.1 }, ["at jitter: Expected a value between 0 and 1, got -0.1"]],
   ["jitter ratio above 1", { jitter: { ratio: 2 } }, ["at jitter.ratio: Expected a value between 0 and 1, got 2"]],
-  ["unknown jitter mode", { jitter: "decorrelated" }, ["at jitter: Expected \"none\" | \"full\" | \"equal\", got \"decorrelated\""]],
+  ["unknown jitter mode", { jitter: "decorrelated" }, ["at jitter: Expected \"none\" | \"full\" | \"equal\" | \"multiplicative\" | \"oneSided\", got \"decorrelated\""]],
   ["unknown strategy", { strategy: "cubic" }, [`at strategy: ${STRATEGY}, got "cubic"`]],
   ["numeric strategy", { strategy: 1 }, [`at strategy: ${STRATEGY}, got 1`]],
   ["bad step", { strategy: "linear", step: "a bit" }, [`at step: ${DELAY}, got "a bit"`]],
@@ -53,7 +53,7 @@ const badPolicies: ReadonlyArray<readonly [name: string, input: unknown, lines: 
   ["bad unknownErrors", { unknownErrors: "retry" }, ["at unknownErrors: Expected \"Transient\" | \"Permanent\", got \"retry\""]],
   ["empty name", { name: "" }, ["at name: Expected a value with a length of at least 1, got \"\""]],
   ["alias and canonical both", { baseDelay: 100, initialDelay: 200 }, ["at baseDelay: Give either baseDelay or initialDelay, not both"]],
-  ["bad aliased field", { initialBackoff: "later" }, [`at initialDelay: ${DELAY}, got "later"`]],
+  ["bad aliased field", { initialBackoff: "later" }, [`at initialBackoff: ${DELAY}, got "later"`]],
   ["not an object", "retry please", ["at <root>: Expected object, got \"retry please\""]],
   ["null", null, ["at <root>: Expected object, got null"]],
   ["an array", [1, 2], ["at <root>: Expected object, got [1,2]"]],
@@ -96,7 +96,8 @@ describe("Policy.decode", () => {
       assert.strictEqual(Duration.toMillis(policy.initialDelay), 200)
       assert.strictEqual(Duration.toMillis(policy.maxDelay), 60_000)
       assert.strictEqual(policy.multiplier, 1.5)
-      assert.deepStrictEqual(policy.jitter, { ratio: 0.1 })
+      // `jitter: true` is the one-sided jitter d + uniform(0, d/4).
+      assert.deepStrictEqual(policy.jitter, { oneSided: 0.25 })
       const none = yield* Policy.decode({ jitter: false })
       assert.strictEqual(none.jitter, "none")
       const zero = yield* Policy.decode({ jitter: 0 })
@@ -194,7 +195,7 @@ describe("Policy.decodePipeline", () => {
       circuitBreaker: { consecutiveFailures: 0, failureRate: { threshold: 2, window: 0 }, halfOpen: { probes: 0 } },
       budget: { type: "ratio", ratio: 1.5 },
       bulkhead: { maxConcurrent: 0 },
-      hedge: { delay: "soon", maxAttempts: 1 },
+      hedge: { delay: "soon", maxAttempts: 0 },
       attemptTimeout: -1
     })))
     const paths = error.issues.map((i) => Policy.formatPath(i.path))

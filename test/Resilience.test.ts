@@ -221,7 +221,8 @@ describe("Resilience layers", () => {
       const payments = policies.getUnsafe("payments")!
       assert.strictEqual(payments.policy.retry !== false && payments.policy.retry?.maxRetries, 1)
       assert.strictEqual(payments.policy.retry !== false && payments.policy.retry?.strategy, "exponential")
-      assert.deepStrictEqual(payments.policy.budget, { type: "ratio", ratio: 0.1 })
+      // The budget's type follows from its fields; its other fields take their defaults.
+      assert.deepStrictEqual(payments.policy.budget, { type: "ratio", ratio: 0.1, minPerSecond: 10, window: Duration.seconds(10), buckets: 10 })
       assert.strictEqual(payments.policy.deadLetters, true)
     }).pipe(Effect.provide(
       Resilience.layerConfig({ names: ["http", "payments"] }).pipe(

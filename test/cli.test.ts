@@ -52,7 +52,7 @@ describe("effect-resilience explain (the real command)", () => {
   it("prints a preset's table", () => {
     const { status, stdout } = runCli("explain", "database")
     assert.strictEqual(status, 0)
-    assert.include(stdout, "Policy: database (seed 002)")
+    assert.include(stdout, "Pipeline: database - Database calls")
     assert.include(stdout, "| 3       | 100ms × 2^1 | 200ms")
   })
 
@@ -91,5 +91,5 @@ describe("effect-resilience explain (the real command)", () => {
     const c = runCli("explain", "nonsense")
     assert.strictEqual(c.status, 2)
     assert.include(c.stderr, "Unknown preset \"nonsense\"")
-  })
+  }, 60_000)
 })

@@ -92,19 +92,32 @@ export const demoPolicy: Policy.PipelinePolicyInput = {
 }
 
 /**
- * The layers the demo runs on: the named policy `demo` and an in-memory dead-letter store.
+ * The layers the demo runs on for a given policy: the policy as `demo` and an in-memory
+ * dead-letter store.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { layer, run } from "effect-resilience/cli/demo"
- * const report = run({ workers: 4, duration: "3 seconds", thinkTime: "20 millis" }).pipe(Effect.scoped, Effect.provide(layer))
+ * import { Policy } from "effect-resilience"
+ * import { layerFor, run } from "effect-resilience/cli/demo"
+ * const report = run({ workers: 4, duration: "3 seconds", thinkTime: "20 millis" }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(layerFor(Policy.presets.http))
+ * )
  * ```
  * @since 0.1.0
  */
-export const layer = Resilience.layer({ demo: demoPolicy }, { options: { demo: { log: false } } }).pipe(
-  Layer.provideMerge(DeadLetter.layerMemory({ capacity: 10_000 }))
-)
+export const layerFor = (policy: Policy.PipelinePolicyInput) =>
+  Resilience.layer({ demo: policy }, { options: { demo: { log: false } } }).pipe(
+    Layer.provideMerge(DeadLetter.layerMemory({ capacity: 10_000 }))
+  )
+
+/**
+ * The layers the demo runs on by default: `demoPolicy` as the policy `demo`, and dead letters.
+ *
+ * @since 0.1.0
+ */
+export const layer = layerFor(demoPolicy)
 
 /**
  * Options of `run`.
@@ -259,11 +272,11 @@ export const run = (options: DemoOptions) =>
  * ```
  * @since 0.1.0
  */
-export const render = (report: Report): string => {
+export const render = (report: Report, policyLabel = "http preset + breaker + 10 % retry budget + dead letters"): string => {
   const s = report.pipeline
   const lines: Array<string> = []
   const pct = (n: number, d: number) => d === 0 ? "-" : `${((100 * n) / d).toFixed(1)}%`
-  lines.push(`Demo report: ${report.workers} workers for ${(report.durationMs / 1000).toFixed(1)} s through policy "demo" (http preset + breaker + 10 % retry budget + dead letters)`)
+  lines.push(`Demo report: ${report.workers} workers for ${(report.durationMs / 1000).toFixed(1)} s through policy "demo" (${policyLabel})`)
   lines.push("")
   lines.push(`calls      ${report.calls}  succeeded ${report.succeeded} (${pct(report.succeeded, report.calls)})  failed ${report.failed}`)
   lines.push(`attempts   ${s.attempts}  (${(s.attempts / Math.max(1, s.calls)).toFixed(2)} per call)  retries ${s.retries}`)

@@ -36,14 +36,26 @@ export const decorrelated = (initial: number, max: number, previous: number, r: 
   return Math.min(max, initial + r * (upper - initial))
 }
 
-/** How a delay is randomised. */
-export type JitterMode = "none" | "full" | "equal" | { readonly ratio: number }
+/**
+ * How a delay is randomised: `"none"`; `"full"` `uniform(0, d)`; `"equal"` `d/2 + uniform(0, d/2)`;
+ * `"multiplicative"` `d · (0.5 + uniform(0, 1))`; `{ ratio }` `d · uniform(1-r, 1+r)`;
+ * `{ oneSided }` `d + uniform(0, r·d)`.
+ */
+export type JitterMode =
+  | "none"
+  | "full"
+  | "equal"
+  | "multiplicative"
+  | { readonly ratio: number }
+  | { readonly oneSided: number }
 
-/** Full `uniform(0, d)`, equal `d/2 + uniform(0, d/2)`, ratio `d · uniform(1-r, 1+r)`. */
+/** The jittered delay for a uniform draw `r` in [0, 1). */
 export const jitter = (delay: number, mode: JitterMode, r: number): number => {
   if (mode === "none") return delay
   if (mode === "full") return delay * r
   if (mode === "equal") return delay / 2 + (delay / 2) * r
+  if (mode === "multiplicative") return delay * (0.5 + r)
+  if ("oneSided" in mode) return delay + mode.oneSided * delay * r
   return delay * (1 - mode.ratio + 2 * mode.ratio * r)
 }
 

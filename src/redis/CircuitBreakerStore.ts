@@ -12,14 +12,40 @@
  *
  * @since 0.1.0
  */
-import { Clock, type Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Result, Schema } from "effect"
 import { Redis } from "effect/persistence"
 import type * as CircuitBreaker from "../CircuitBreaker.ts"
 import type * as M from "../internal/breaker/machine.ts"
-import { Issues } from "../internal/options.ts"
+import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
+import type { PolicyError } from "../internal/policyError.ts"
 import * as S from "../internal/redis/breakerScript.ts"
 import { Guard } from "../internal/redis/guard.ts"
-import type { PolicyError } from "../Policy.ts"
+import { decodeOptions } from "../internal/strict.ts"
+
+const DEFAULT_PREFIX = "resilience:breaker:"
+
+/**
+ * The store's options as data: `prefix` (`"resilience:breaker:"`), `probeLease` (30 seconds),
+ * `idleTimeToLive` (1 hour), `onStoreError` (`"allow"`), `storeTimeout` (100 millis) and
+ * `retryStoreAfter` (1 second). `make` decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { CircuitBreakerStore } from "effect-resilience/redis"
+ * Schema.decodeUnknownSync(CircuitBreakerStore.StorePolicy)({ probeLease: "10s" })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StorePolicy = Schema.Struct({
+  prefix: withDefault(Schema.String, DEFAULT_PREFIX),
+  probeLease: withDefault(PositiveDelay, "30 seconds"),
+  idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
+  onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
+  storeTimeout: withDefault(PositiveDelay, "100 millis"),
+  retryStoreAfter: withDefault(Delay, "1 second")
+})
 
 /**
  * Options of `make`.
@@ -52,16 +78,17 @@ interface Resolved {
 }
 
 const resolve = (options: Options): Resolved | PolicyError => {
-  const issues = new Issues()
-  const resolved: Resolved = {
-    prefix: options.prefix ?? "resilience:breaker:",
-    lease: issues.positiveDuration("probeLease", options.probeLease ?? "30 seconds"),
-    idle: issues.positiveDuration("idleTimeToLive", options.idleTimeToLive ?? "1 hour"),
-    onStoreError: options.onStoreError ?? "allow",
-    timeout: issues.positiveDuration("storeTimeout", options.storeTimeout ?? "100 millis"),
-    retryEvery: issues.positiveDuration("retryStoreAfter", options.retryStoreAfter ?? "1 second", true)
+  const decoded = decodeOptions(StorePolicy, options)
+  if (Result.isFailure(decoded)) return decoded.failure
+  const policy = decoded.success
+  return {
+    prefix: policy.prefix,
+    lease: Duration.toMillis(policy.probeLease),
+    idle: Duration.toMillis(policy.idleTimeToLive),
+    onStoreError: policy.onStoreError,
+    timeout: Duration.toMillis(policy.storeTimeout),
+    retryEvery: Duration.toMillis(policy.retryStoreAfter)
   }
-  return issues.error() ?? resolved
 }
 
 /**
@@ -138,7 +165,7 @@ export const read = (
 ): Effect.Effect<{ readonly tag: "Closed" | "Open" | "HalfOpen" | "Isolated" | "None"; readonly raw: string | null }, Redis.RedisError, Redis.Redis> =>
   Effect.gen(function*() {
     const redis = yield* Redis.Redis
-    const raw = yield* redis.send<string | null>("GET", (options.prefix ?? "resilience:breaker:") + name)
+    const raw = yield* redis.send<string | null>("GET", (options.prefix ?? DEFAULT_PREFIX) + name)
     const tags = { C: "Closed", O: "Open", H: "HalfOpen", I: "Isolated" } as const
     const tag = raw === null ? "None" : tags[raw.charAt(0) as keyof typeof tags] ?? "None"
     return { tag, raw }

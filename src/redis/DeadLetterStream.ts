@@ -13,12 +13,36 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Layer, Option, Schedule, Schema, Semaphore } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Result, Schedule, Schema, Semaphore } from "effect"
 import { Redis } from "effect/persistence"
 import { DeadLetterError, DeadLetters, Letter } from "../DeadLetter.ts"
-import { Issues } from "../internal/options.ts"
+import { bounds, IntBetween, PositiveDelay, withDefault } from "../internal/fields.ts"
+import type { PolicyError } from "../internal/policyError.ts"
 import { Guard } from "../internal/redis/guard.ts"
-import type { PolicyError } from "../Policy.ts"
+import { decodeOptions } from "../internal/strict.ts"
+
+/**
+ * The stream's options as data: `stream` (`"resilience:dead-letters"`), `maxLength` (10 000),
+ * `onStoreError` (`"buffer"`), `bufferCapacity` (1000), `storeTimeout` (500 millis) and
+ * `retryStoreAfter` (1 second). `layer` decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetterStream } from "effect-resilience/redis"
+ * Schema.decodeUnknownSync(DeadLetterStream.StreamPolicy)({ maxLength: 1000 })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StreamPolicy = Schema.Struct({
+  stream: withDefault(Schema.NonEmptyString, "resilience:dead-letters"),
+  maxLength: withDefault(IntBetween(1, bounds.tokens), 10_000),
+  onStoreError: withDefault(Schema.Literals(["buffer", "fail"]), "buffer"),
+  bufferCapacity: withDefault(IntBetween(1, bounds.size), 1000),
+  storeTimeout: withDefault(PositiveDelay, "500 millis"),
+  retryStoreAfter: withDefault(PositiveDelay, "1 second")
+})
 
 /**
  * Options of `layer`.
@@ -122,15 +146,12 @@ export const layer = (options: Options = {}): Layer.Layer<DeadLetters, PolicyErr
   Layer.effect(
     DeadLetters,
     Effect.gen(function*() {
-      const issues = new Issues()
-      const maxLength = issues.number("maxLength", options.maxLength ?? 10_000, 1, true)
-      const capacity = issues.number("bufferCapacity", options.bufferCapacity ?? 1000, 1, true)
-      const timeout = issues.positiveDuration("storeTimeout", options.storeTimeout ?? "500 millis")
-      const retryEvery = issues.positiveDuration("retryStoreAfter", options.retryStoreAfter ?? "1 second")
-      const error = issues.error()
-      if (error !== undefined) return yield* Effect.fail(error)
-      const stream = options.stream ?? "resilience:dead-letters"
-      const mode = options.onStoreError ?? "buffer"
+      const decoded = decodeOptions(StreamPolicy, options)
+      if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+      const { maxLength, onStoreError: mode, stream } = decoded.success
+      const capacity = decoded.success.bufferCapacity
+      const timeout = Duration.toMillis(decoded.success.storeTimeout)
+      const retryEvery = Duration.toMillis(decoded.success.retryStoreAfter)
       const redis = yield* Redis.Redis
       const guard = new Guard({
         what: `dead letters ${stream}`,

@@ -11,14 +11,41 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Result, Schedule, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
 import type { Transient } from "../Failure.ts"
-import { Issues } from "../internal/options.ts"
+import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
+import type { PolicyError } from "../internal/policyError.ts"
 import { Guard } from "../internal/redis/guard.ts"
+import { decodeOptions } from "../internal/strict.ts"
 import { TokenBucket } from "../internal/tokenBucket.ts"
-import type { PolicyError } from "../Policy.ts"
-import type { RetryBudget, Stats, TokenBucketOptions } from "../RetryBudget.ts"
+import { bucketConfig, type RetryBudget, type Stats, type TokenBucketOptions, TokenBucketPolicy } from "../RetryBudget.ts"
+
+/**
+ * The shared bucket's options as data: a token bucket's fields (`RetryBudget.TokenBucketPolicy`)
+ * plus `name`, `prefix`, `idleTimeToLive` (1 hour), `flushEvery` (1 second), `onStoreError`
+ * (`"allow"`), `storeTimeout` (100 millis) and `retryStoreAfter` (1 second). `tokenBucket`
+ * decodes its options through it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { RetryBudgetStore } from "effect-resilience/redis"
+ * Schema.decodeUnknownSync(RetryBudgetStore.StorePolicy)({ name: "payments", storeTimeout: "50ms" })
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StorePolicy = Schema.Struct({
+  ...TokenBucketPolicy.fields,
+  name: Schema.NonEmptyString,
+  prefix: withDefault(Schema.String, "resilience:budget:"),
+  idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
+  flushEvery: withDefault(PositiveDelay, "1 second"),
+  onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
+  storeTimeout: withDefault(PositiveDelay, "100 millis"),
+  retryStoreAfter: withDefault(Delay, "1 second")
+})
 
 /**
  * Options of `tokenBucket`: the in-memory bucket's options plus where and how it is shared.
@@ -96,26 +123,20 @@ return { granted, string.format("%.17g", tokens) }
  */
 export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, PolicyError, Redis.Redis | Scope.Scope> =>
   Effect.gen(function*() {
-    const issues = new Issues()
-    if (typeof options.name !== "string" || options.name === "") issues.list.push({ path: ["name"], message: "Expected a non-empty string" })
-    const config = {
-      capacity: issues.number("capacity", options.capacity ?? 500, 0),
-      retryCost: issues.number("retryCost", options.retryCost ?? 5, 0),
-      timeoutRetryCost: issues.number("timeoutRetryCost", options.timeoutRetryCost ?? 10, 0),
-      noRetryIncrement: issues.number("successRefund", options.successRefund ?? 1, 0)
-    }
-    const idle = issues.positiveDuration("idleTimeToLive", options.idleTimeToLive ?? "1 hour")
-    const flushEvery = issues.positiveDuration("flushEvery", options.flushEvery ?? "1 second")
-    const timeout = issues.positiveDuration("storeTimeout", options.storeTimeout ?? "100 millis")
-    const retryEvery = issues.positiveDuration("retryStoreAfter", options.retryStoreAfter ?? "1 second", true)
-    const error = issues.error()
-    if (error !== undefined) return yield* Effect.fail(error)
-    const mode = options.onStoreError ?? "allow"
+    const decoded = decodeOptions(StorePolicy, options)
+    if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+    const policy = decoded.success
+    const config = bucketConfig(policy)
+    const idle = Duration.toMillis(policy.idleTimeToLive)
+    const flushEvery = Duration.toMillis(policy.flushEvery)
+    const timeout = Duration.toMillis(policy.storeTimeout)
+    const retryEvery = Duration.toMillis(policy.retryStoreAfter)
+    const mode = policy.onStoreError
     const redis = yield* Redis.Redis
     const run = redis.eval(acquire)
-    const key = (options.prefix ?? "resilience:budget:") + options.name
+    const key = policy.prefix + policy.name
     const guard = new Guard({
-      what: `retry budget ${options.name}`,
+      what: `retry budget ${policy.name}`,
       timeout,
       retryEvery,
       fallback: mode === "allow" ? "retries are budgeted by this process alone" : "retries are denied"
