@@ -190,7 +190,7 @@ export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E>
  * ```
  * @since 0.1.0
  */
-export const isTransient = (u: unknown): u is Transient<unknown> => u instanceof Transient
+export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u, Transient)
 
 /**
  * Is this value a `Permanent`?
@@ -202,7 +202,7 @@ export const isTransient = (u: unknown): u is Transient<unknown> => u instanceof
  * ```
  * @since 0.1.0
  */
-export const isPermanent = (u: unknown): u is Permanent<unknown> => u instanceof Permanent
+export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u, Permanent)
 
 /**
  * Is this value either verdict?

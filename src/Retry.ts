@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Option, Pull, Schedule } from "effect"
 import { fromPolicy, retryAfterOf } from "./Backoff.ts"
 import {
   type Classified,
@@ -27,11 +27,13 @@ import { decodeRetryPolicyResult, PolicyError, type RetryPolicy, type RetryPolic
 /**
  * Why a retry loop gave up on a transient failure:
  * `"schedule"` (no retries left: count or time limit), `"predicate"` (a `while` said no),
- * `"kind"` (the policy does not retry this kind), `"budget"` (a retry budget was spent).
+ * `"kind"` (the policy does not retry this kind), `"budget"` (a retry budget was spent),
+ * `"retryAfter"` (the server asked for a wait longer than `maxRetryAfter`, or one that would end
+ * past the retry's total time limit).
  *
  * @since 0.1.0
  */
-export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget"
+export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter"
 
 /**
  * A transient failure that was not retried any more. Carries the number of attempts made, the
@@ -53,9 +55,14 @@ export class RetriesExhausted<out E> extends Data.TaggedError("RetriesExhausted"
   readonly elapsed: Duration.Duration
   readonly last: Transient<E>
   readonly reason: ExhaustedReason
+  /** With reason `"retryAfter"`: the wait the server asked for, which the policy did not allow. */
+  readonly retryAfter?: Duration.Duration | undefined
 }> {
   override get message(): string {
-    return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${this.reason}): ${this.last.message}`
+    const why = this.reason === "retryAfter" && this.retryAfter !== undefined
+      ? `retryAfter: the server asked to wait ${Duration.format(this.retryAfter)}, longer than allowed`
+      : this.reason
+    return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${why}): ${this.last.message}`
   }
 }
 
@@ -128,6 +135,11 @@ export interface RetryOptions<E, R = never> {
   readonly maxAttempts?: number | undefined
   /** Wait at least the failure's `retryAfter`. Default `true`. */
   readonly honorRetryAfter?: boolean | undefined
+  /**
+   * The longest server hint (`retryAfter`) worth waiting for. A longer one ends the retries at
+   * once with reason `"retryAfter"` instead of sleeping. Default 5 minutes.
+   */
+  readonly maxRetryAfter?: Duration.Input | undefined
   /** Log retries (Warn), success after retries (Info) and giving up (Error). Default `true`. */
   readonly log?: boolean | undefined
   /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
@@ -184,6 +196,11 @@ interface Plan<E, R> {
   readonly operation: string
   readonly maxAttempts: number | undefined
   readonly honorRetryAfter: boolean
+  /** Hints are waited for (by the loop or by the schedule), so they are checked against the limits. */
+  readonly checkHints: boolean
+  readonly maxRetryAfterMillis: number
+  /** The retry's own total time limit (a policy's `timeout`), when it has one. */
+  readonly totalLimitMillis: number | undefined
   readonly log: boolean
   readonly budget: Budget | undefined
   readonly breaker: CircuitBreaker | undefined
@@ -207,6 +224,7 @@ const policyKeys = [
   "step",
   "jitter",
   "honorRetryAfter",
+  "maxRetryAfter",
   "timeout",
   "retryOn",
   "neverRetryOn",
@@ -229,8 +247,36 @@ const kindFilter = (policy: RetryPolicy): ((kind: Kind) => boolean) | undefined 
   return (kind) => (only === undefined || only.includes(kind)) && (never === undefined || !never.includes(kind))
 }
 
+/** Envoy's cap on a server's retry hint, and ours. */
+const DEFAULT_MAX_RETRY_AFTER_MILLIS = 5 * 60_000
+
+/**
+ * `maxRetryAfter` in milliseconds: a decoded policy's field when the policy schema has one, else
+ * the option as given. Not a non-negative duration: a `PolicyError` naming the field.
+ */
+const maxRetryAfterOf = (decoded: unknown, input: unknown): number | PolicyError => {
+  const raw = Duration.isDuration(decoded) ? decoded : input
+  if (raw === undefined) return DEFAULT_MAX_RETRY_AFTER_MILLIS
+  const duration = Option.getOrUndefined(Duration.fromInput(raw as Duration.Input))
+  const millis = duration === undefined ? Number.NaN : Duration.toMillis(duration)
+  if (!(millis >= 0)) {
+    return new PolicyError({
+      issues: [{
+        path: ["maxRetryAfter"],
+        message: `Expected a non-negative duration, such as "5 minutes" or a number of milliseconds, got ${
+          JSON.stringify(raw) ?? String(raw)
+        }`
+      }]
+    })
+  }
+  return millis
+}
+
 const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
+  const maxRetryAfterMillis = maxRetryAfterOf(undefined, input.maxRetryAfter)
   if (isScheduleOptions(input)) {
+    if (maxRetryAfterMillis instanceof PolicyError) return maxRetryAfterMillis
+    const honorRetryAfter = input.honorRetryAfter ?? true
     return {
       schedule: input.schedule,
       classify: resolveClassifier(input.classify),
@@ -239,7 +285,10 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
       onRetry: input.onRetry,
       operation: input.operation ?? "operation",
       maxAttempts: input.maxAttempts,
-      honorRetryAfter: input.honorRetryAfter ?? true,
+      honorRetryAfter,
+      checkHints: honorRetryAfter,
+      maxRetryAfterMillis,
+      totalLimitMillis: undefined,
       log: input.log ?? true,
       budget: input.budget,
       breaker: input.breaker
@@ -248,8 +297,14 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
   const policyInput: Record<string, unknown> = {}
   for (const key of policyKeys) if (key in input) policyInput[key] = (input as Record<string, unknown>)[key]
   const decoded = decodeRetryPolicyResult(policyInput)
-  if (decoded._tag === "Err") return decoded.error
+  if (decoded._tag === "Err") {
+    if (!(maxRetryAfterMillis instanceof PolicyError)) return decoded.error
+    return new PolicyError({ issues: [...decoded.error.issues, ...maxRetryAfterMillis.issues] })
+  }
   const policy = decoded.policy
+  // Read defensively: the policy schema may or may not carry `maxRetryAfter` yet.
+  const hintCap = maxRetryAfterOf((policy as { readonly maxRetryAfter?: unknown }).maxRetryAfter, input.maxRetryAfter)
+  if (hintCap instanceof PolicyError) return hintCap
   const fallback = makeClassifier({ unknown: policy.unknownErrors })
   const custom = input.classify
   return {
@@ -265,6 +320,9 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
     operation: input.operation ?? policy.name ?? "operation",
     maxAttempts: policy.maxRetries + 1,
     honorRetryAfter: false,
+    checkHints: policy.honorRetryAfter,
+    maxRetryAfterMillis: hintCap,
+    totalLimitMillis: policy.timeout === undefined ? undefined : Duration.toMillis(policy.timeout),
     log: input.log ?? true,
     budget: input.budget,
     breaker: input.breaker
@@ -303,15 +361,28 @@ const exhausted = <E>(
   firstFailureAt: number,
   now: number,
   last: Transient<E>,
-  reason: ExhaustedReason
+  reason: ExhaustedReason,
+  retryAfter?: Duration.Duration
 ): Effect.Effect<never, RetriesExhausted<E>> => {
-  const error = new RetriesExhausted({ attempts, elapsed: Duration.millis(now - firstFailureAt), last, reason })
+  const error = new RetriesExhausted({
+    attempts,
+    elapsed: Duration.millis(now - firstFailureAt),
+    last,
+    reason,
+    ...(retryAfter === undefined ? {} : { retryAfter })
+  })
   if (!plan.log) return Effect.fail(error)
+  const hint = retryAfter === undefined ? {} : { retryAfterMs: Duration.toMillis(retryAfter) }
   return Effect.logError(`All retry attempts exhausted for ${plan.operation}`).pipe(
-    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason })),
+    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint })),
     Effect.andThen(Effect.fail(error))
   )
 }
+
+/** A hint above the cap, or one whose wait would end past the total time limit, is not waited for. */
+const hintRefused = (plan: Plan<any, any>, hintMillis: number, elapsedMillis: number): boolean =>
+  !(hintMillis <= plan.maxRetryAfterMillis) ||
+  (plan.totalLimitMillis !== undefined && elapsedMillis + hintMillis > plan.totalLimitMillis)
 
 /**
  * The slow path: entered on the first transient failure, it builds the schedule's state and drives it.
@@ -337,13 +408,15 @@ const retryLoop = <A, E, R, R2>(
         if (!go) return yield* exhausted(plan, attempt, firstFailureAt, clock.currentTimeMillisUnsafe(), last, "predicate")
       }
       const now = clock.currentTimeMillisUnsafe()
+      const hint = plan.checkHints ? retryAfterOf(last) : undefined
+      if (hint !== undefined && hintRefused(plan, Duration.toMillis(hint), now - firstFailureAt)) {
+        // Checked before the schedule, so a hint never becomes a sleep the policy did not allow.
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "retryAfter", hint)
+      }
       const next = yield* Pull.catchDone(step(now, last), () => Effect.succeed(undefined))
       if (next === undefined) return yield* exhausted(plan, attempt, firstFailureAt, now, last, "schedule")
       let delay = next[1]
-      if (plan.honorRetryAfter) {
-        const hint = retryAfterOf(last)
-        if (hint !== undefined) delay = Duration.max(delay, hint)
-      }
+      if (plan.honorRetryAfter && hint !== undefined) delay = Duration.max(delay, hint)
       if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
         return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
       }
