@@ -447,10 +447,10 @@ const statusOf = (u: unknown): number | undefined => {
 
 /**
  * The fields that name what went wrong, most specific first: Node/undici/SQLSTATE/axios `code`,
- * AWS's `Code` and `__type`, the error class `name` (AWS SDK v3, kafkajs, the LLM SDKs), a
- * `type` (kafkajs protocol errors, OpenAI, Anthropic), SQLSTATE fields and a string `errno`.
+ * AWS's `Code` and `__type`, the error's `name` (AWS SDK v3, kafkajs, the LLM SDKs) or its class
+ * name, a `type` (kafkajs protocol errors, OpenAI, Anthropic), SQLSTATE fields and a string `errno`.
  */
-const codeKeys = ["code", "Code", "__type", "name", "type", "sqlState", "sqlstate", "errno"] as const
+const codeKeys = ["code", "Code", "__type", "name", "constructor", "type", "sqlState", "sqlstate", "errno"] as const
 
 const TIMED_OUT = /time(d)? ?out/i
 
@@ -582,7 +582,9 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
       }
     }
     for (const key of codeKeys) {
-      const verdict = codeVerdict(get(u, key))
+      // The class name stands in for a `name` the library never set (the OpenAI SDK's errors are all "Error").
+      const value = key === "constructor" ? get(get(u, "constructor"), "name") : get(u, key)
+      const verdict = codeVerdict(value)
       if (verdict !== undefined) return { verdict: refine(verdict, u), at: u }
     }
     const flag = retryableFlag(u)
