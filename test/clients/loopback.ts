@@ -68,7 +68,18 @@ export const httpLoopback = (...initial: ReadonlyArray<Step>): Effect.Effect<Htt
 /** A TCP server on 127.0.0.1 whose connections go to `onConnection`; closed with the scope. */
 export const tcpLoopback = (
   onConnection: (socket: net.Socket) => void
-): Effect.Effect<{ readonly port: number; readonly connections: () => number; readonly dropAll: () => void }, never, import("effect").Scope.Scope> =>
+): Effect.Effect<
+  {
+    readonly port: number
+    readonly connections: () => number
+    /** Closes every open connection (FIN): the peer sees the connection end. */
+    readonly dropAll: () => void
+    /** Resets every open connection (RST): the peer sees ECONNRESET. */
+    readonly resetAll: () => void
+  },
+  never,
+  import("effect").Scope.Scope
+> =>
   Effect.gen(function*() {
     const sockets = new Set<net.Socket>()
     let count = 0
@@ -85,6 +96,9 @@ export const tcpLoopback = (
       connections: () => count,
       dropAll: () => {
         for (const socket of sockets) socket.destroy()
+      },
+      resetAll: () => {
+        for (const socket of sockets) socket.resetAndDestroy()
       }
     }
   })
