@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Data, Duration, Effect, Option, Pull, Schedule } from "effect"
-import { fromPolicy, retryAfterOf } from "./Backoff.ts"
+import { DEFAULT_MAX_RETRY_AFTER, fromPolicy, retryAfterOf } from "./Backoff.ts"
 import {
   type Classified,
   type Classifier,
@@ -248,7 +248,7 @@ const kindFilter = (policy: RetryPolicy): ((kind: Kind) => boolean) | undefined 
 }
 
 /** Envoy's cap on a server's retry hint, and ours. */
-const DEFAULT_MAX_RETRY_AFTER_MILLIS = 5 * 60_000
+const DEFAULT_MAX_RETRY_AFTER_MILLIS = Duration.toMillis(DEFAULT_MAX_RETRY_AFTER)
 
 /**
  * `maxRetryAfter` in milliseconds: a decoded policy's field when the policy schema has one, else
@@ -309,7 +309,7 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
   const custom = input.classify
   return {
     // Backoff.fromPolicy already stretches delays to Retry-After when the policy says so.
-    schedule: fromPolicy(policy),
+    schedule: fromPolicy({ ...policy, maxRetryAfter: Duration.millis(hintCap) } as RetryPolicy),
     classify: (error: E) => {
       const verdict = custom === undefined ? undefined : custom(error)
       return verdict ?? fallback(error) as Classified<E>

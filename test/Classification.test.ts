@@ -331,3 +331,25 @@ describe("bounded hints: maxRetryAfter and the total time limit", () => {
     assert.match(String(exit._tag === "Failure" && JSON.stringify(exit.cause)), /maxRetryAfter/)
   })
 })
+
+describe("Backoff.honorRetryAfter is bounded on its own too", () => {
+  it.effect("a schedule driven by Effect.retry ends on a hint above the cap instead of sleeping it", () =>
+    Effect.gen(function*() {
+      const hinted = (retryAfter: Duration.Input) => Failure.transient("busy", { retryAfter })
+      const big = yield* Backoff.delays(Backoff.fixed(10).pipe(Backoff.honorRetryAfter), 3, hinted("6 minutes"))
+      assert.deepStrictEqual(big, [])
+      const fits = yield* Backoff.delays(Backoff.fixed(10).pipe(Backoff.honorRetryAfter), 2, hinted("5 minutes"))
+      assert.deepStrictEqual(fits.map(Duration.toMillis), [300_000, 300_000])
+      const custom = yield* Backoff.delays(Backoff.fixed(10).pipe(Backoff.honorRetryAfterUpTo("1 second")), 2, hinted("2 seconds"))
+      assert.deepStrictEqual(custom, [])
+    }))
+
+  it.effect("a policy's maxRetryAfter above the default is honoured by the whole loop", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const call = Effect.suspend(() => ++calls < 2 ? Effect.fail(Failure.transient("busy", { retryAfter: "7 minutes" })) : Effect.succeed("ok"))
+      const fiber = yield* Effect.forkChild(call.pipe(Retry.retry({ maxRetries: 2, initialDelay: 10, jitter: "none", maxRetryAfter: "10 minutes", log: false })))
+      yield* TestClock.adjust("7 minutes")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok")
+    }))
+})
