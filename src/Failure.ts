@@ -628,8 +628,9 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
 }
 
 /**
- * The default classifier: the HTTP table, Node/undici network codes, cloud-provider codes,
- * SQLSTATEs and message patterns of the seeds. Unknown errors are `Permanent`.
+ * The default classifier: `makeClassifier()` with the catalogue of HTTP statuses, Node/undici,
+ * cloud-provider, LLM-API, kafkajs and SQLSTATE codes and message patterns, in the documented
+ * precedence. Unknown errors are `Permanent`.
  *
  * @example
  * ```ts
