@@ -252,6 +252,7 @@ export const parseRetryAfter = (value: string | number, nowMillis: number): Opti
   if (typeof value === "number") {
     return Number.isFinite(value) && value >= 0 ? Option.some(Duration.seconds(value)) : Option.none()
   }
+  if (typeof value !== "string") return Option.none()
   const trimmed = value.trim()
   if (trimmed === "" || trimmed.length > 64) return Option.none()
   if (DELTA_SECONDS.test(trimmed)) {

@@ -353,3 +353,14 @@ describe("Backoff.honorRetryAfter is bounded on its own too", () => {
       assert.strictEqual(yield* Fiber.join(fiber), "ok")
     }))
 })
+
+describe("the public helpers take anything", () => {
+  it("parseRetryAfter, retryAfterFromHeaders and httpStatus on values their types rule out", () => {
+    const now = Date.now()
+    for (const value of [null, undefined, {}, [], Symbol("x"), () => 1] as ReadonlyArray<unknown>) {
+      assert.isTrue(Option.isNone(Failure.parseRetryAfter(value as string, now)))
+      assert.isUndefined(Failure.retryAfterFromHeaders(value, now))
+      assert.strictEqual(Failure.httpStatus(503, value, now)._tag, "Transient")
+    }
+  })
+})
