@@ -11,7 +11,7 @@ const connect = (port: number) => {
     clientId: "effect-resilience-test",
     brokers: [`127.0.0.1:${port}`],
     retry: { retries: 0 },
-    connectionTimeout: 300,
+    connectionTimeout: 3_000,
     requestTimeout: 300,
     logLevel: logLevel.NOTHING
   })
