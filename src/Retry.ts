@@ -298,7 +298,9 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
   for (const key of policyKeys) if (key in input) policyInput[key] = (input as Record<string, unknown>)[key]
   const decoded = decodeRetryPolicyResult(policyInput)
   if (decoded._tag === "Err") {
-    if (!(maxRetryAfterMillis instanceof PolicyError)) return decoded.error
+    // Once the policy schema knows the field it names a bad value itself: add ours only if it did not.
+    const named = decoded.error.issues.some((issue) => issue.path[0] === "maxRetryAfter")
+    if (!(maxRetryAfterMillis instanceof PolicyError) || named) return decoded.error
     return new PolicyError({ issues: [...decoded.error.issues, ...maxRetryAfterMillis.issues] })
   }
   const policy = decoded.policy

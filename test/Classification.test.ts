@@ -364,3 +364,12 @@ describe("the public helpers take anything", () => {
     }
   })
 })
+
+describe("maxRetryAfter with other bad fields", () => {
+  it("one PolicyError names every bad field, maxRetryAfter included", () => {
+    const exit = Effect.runSyncExit(Effect.fail(1).pipe(Retry.retry({ maxRetries: -1, maxRetryAfter: "soon" as Duration.Input, log: false })))
+    const text = exit._tag === "Failure" ? JSON.stringify(exit.cause) : ""
+    assert.match(text, /"maxRetries"/)
+    assert.match(text, /"maxRetryAfter"/)
+  })
+})
