@@ -10,6 +10,10 @@ export default defineConfig({
     // cannot be mistaken for a run that executed nothing.
     reporters: ["default", "./test/support/totalsReporter.ts"],
     pool: "threads",
-    maxWorkers: 2
+    maxWorkers: 2,
+    // A time limit guards against hangs; it is not an assertion. Tests that start processes, a
+    // database or 10 000 decodes take several times longer on a loaded 2-core machine than alone.
+    testTimeout: 60_000,
+    hookTimeout: 120_000
   }
 })

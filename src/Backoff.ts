@@ -228,8 +228,37 @@ export const retryAfterOf = (input: unknown): Duration.Duration | undefined => {
 }
 
 /**
+ * Like `honorRetryAfter`, with the longest hint worth waiting for: a failure whose hint is above
+ * `max` ends the schedule instead of becoming a sleep the caller never allowed.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "effect-resilience"
+ * const schedule = Backoff.exponential({ initial: "100 millis" }).pipe(Backoff.honorRetryAfterUpTo("1 minute"))
+ * ```
+ * @since 0.1.0
+ */
+export const honorRetryAfterUpTo: {
+  (max: Duration.Input): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
+  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R>
+} = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R> => {
+  const cap = millisOf(max)
+  const stretched = Schedule.modifyDelay(self, ({ duration, input }) => {
+    const hint = retryAfterOf(input)
+    return Effect.succeed(hint === undefined ? duration : Duration.max(duration, hint))
+  })
+  return Schedule.while(stretched, ({ input }) => {
+    const hint = retryAfterOf(input)
+    return hint === undefined || Duration.toMillis(hint) <= cap
+  })
+})
+
+const defaultMaxRetryAfter = Duration.millis(delays_.defaultMaxRetryAfterMillis)
+
+/**
  * Makes each delay `max(computed, retryAfter)`, where `retryAfter` is the hint carried by the
- * failure being retried (`Failure.Transient`'s field, set from `Retry-After` headers).
+ * failure being retried (`Failure.Transient`'s field, set from `Retry-After` headers). A hint
+ * above 5 minutes ends the schedule (see `honorRetryAfterUpTo` for another limit).
  *
  * @example
  * ```ts
@@ -239,15 +268,12 @@ export const retryAfterOf = (input: unknown): Duration.Duration | undefined => {
  * @since 0.1.0
  */
 export const honorRetryAfter = <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>): Schedule.Schedule<O, I, E, R> =>
-  Schedule.modifyDelay(self, ({ duration, input }) => {
-    const hint = retryAfterOf(input)
-    return Effect.succeed(hint === undefined ? duration : Duration.max(duration, hint))
-  })
+  honorRetryAfterUpTo(self, defaultMaxRetryAfter)
 
 /**
  * The schedule a retry policy describes: the strategy's delays, capped at `maxDelay`, then
- * jittered, then stretched to honour `Retry-After`, limited to `maxRetries` retries and, if set,
- * to the policy's `timeout`.
+ * jittered, then stretched to honour `Retry-After` (ending on a hint above `maxRetryAfter`),
+ * limited to `maxRetries` retries and, if set, to the policy's `timeout`.
  *
  * @example
  * ```ts
@@ -261,7 +287,7 @@ export const fromPolicy = (policy: RetryPolicy): Schedule.Schedule<Duration.Dura
   const shaped = policy.strategy === "decorrelated"
     ? base
     : base.pipe(capped(policy.maxDelay), jittered(policy.jitter))
-  const hinted = policy.honorRetryAfter ? honorRetryAfter(shaped) : shaped
+  const hinted = policy.honorRetryAfter ? honorRetryAfterUpTo(shaped, policy.maxRetryAfter) : shaped
   const limited = recurs(hinted, policy.maxRetries)
   return policy.timeout === undefined ? limited : within(limited, policy.timeout)
 }

@@ -10,14 +10,25 @@
 import { Data, Duration, Effect, Option } from "effect"
 import { dual } from "effect/Function"
 import {
-  cloudCodes,
+  codeVerdict,
   httpStatusTable,
-  networkCodes,
+  messageCodeVerdict,
   permanentMessagePatterns,
-  sqlStates,
   transientMessagePatterns,
-  type Verdict
+  type Verdict,
+  wrapperNames
 } from "./internal/errorCatalog.ts"
+import {
+  callSafe,
+  describe as describeSafely,
+  get,
+  isInstance,
+  isObjectLike,
+  keysOf,
+  MAX_TEXT,
+  nested,
+  stringAt
+} from "./internal/inspect.ts"
 import { type Kind as Kind_, kinds as kinds_ } from "./internal/kind.ts"
 
 /**
@@ -45,26 +56,11 @@ export type Kind = Kind_
 export const kinds: ReadonlyArray<Kind> = kinds_
 
 /**
- * A short, human-readable description of any error value, for messages and logs.
+ * A short, human-readable description of any error value, for messages and logs. Never throws.
  *
  * @internal
  */
-export const describe = (error: unknown): string => {
-  if (error instanceof Error) return error.message === "" ? error.name : error.message
-  if (typeof error === "object" && error !== null) {
-    const message = (error as { message?: unknown }).message
-    if (typeof message === "string" && message !== "") return message
-    const tag = (error as { _tag?: unknown })._tag
-    if (typeof tag === "string") return tag
-    try {
-      const json = JSON.stringify(error)
-      if (json !== undefined) return json.length > 200 ? `${json.slice(0, 197)}...` : json
-    } catch {
-      // Cyclic or otherwise unserialisable: fall through to String().
-    }
-  }
-  return String(error)
-}
+export const describe = (error: unknown): string => describeSafely(error)
 
 /**
  * A failure that may succeed if tried again. `retryAfter` carries a server's hint
@@ -194,7 +190,7 @@ export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E>
  * ```
  * @since 0.1.0
  */
-export const isTransient = (u: unknown): u is Transient<unknown> => u instanceof Transient
+export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u, Transient)
 
 /**
  * Is this value a `Permanent`?
@@ -206,7 +202,7 @@ export const isTransient = (u: unknown): u is Transient<unknown> => u instanceof
  * ```
  * @since 0.1.0
  */
-export const isPermanent = (u: unknown): u is Permanent<unknown> => u instanceof Permanent
+export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u, Permanent)
 
 /**
  * Is this value either verdict?
@@ -238,10 +234,12 @@ export type Classifier<E> = (error: E) => Classified<E> | undefined
 // Retry-After
 // ---------------------------------------------------------------------------------------------
 
+const DELTA_SECONDS = /^\d+(\.\d+)?$/
+
 /**
  * Parses an HTTP `Retry-After` value: delta-seconds (`"120"`) or an HTTP-date
  * (`"Wed, 21 Oct 2015 07:28:00 GMT"`), relative to `nowMillis`. A date in the past gives zero;
- * anything unparseable gives `None`.
+ * anything unparseable (negative, `NaN`, too large to be finite) gives `None`.
  *
  * @example
  * ```ts
@@ -254,43 +252,100 @@ export const parseRetryAfter = (value: string | number, nowMillis: number): Opti
   if (typeof value === "number") {
     return Number.isFinite(value) && value >= 0 ? Option.some(Duration.seconds(value)) : Option.none()
   }
+  if (typeof value !== "string") return Option.none()
   const trimmed = value.trim()
-  if (trimmed === "") return Option.none()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
+  if (trimmed === "" || trimmed.length > 64) return Option.none()
+  if (DELTA_SECONDS.test(trimmed)) {
+    const seconds = Number(trimmed)
+    return Number.isFinite(seconds) ? Option.some(Duration.seconds(seconds)) : Option.none()
+  }
   // HTTP-dates always name a weekday or month; refusing bare numbers with signs avoids Date's leniency.
   if (!/[a-z]/i.test(trimmed)) return Option.none()
   const at = Date.parse(trimmed)
-  if (Number.isNaN(at)) return Option.none()
+  if (Number.isNaN(at) || !Number.isFinite(nowMillis)) return Option.none()
   return Option.some(Duration.millis(Math.max(0, at - nowMillis)))
 }
 
-type HeaderSource = unknown
+const decoder = new TextDecoder()
 
-const readHeader = (headers: HeaderSource, name: string): string | undefined => {
-  if (typeof headers !== "object" || headers === null) return undefined
-  const getter = (headers as { get?: unknown }).get
-  if (typeof getter === "function") {
-    const value: unknown = getter.call(headers, name)
-    if (typeof value === "string") return value
-    if (Option.isOption(value)) return Option.getOrUndefined(value as Option.Option<string>)
+/** One header value as text: strings, numbers, the first of several, or undici's raw bytes. */
+const headerText = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value.slice(0, 256)
+  if (typeof value === "number") return String(value)
+  if (Option.isOption(value)) return headerText(Option.getOrUndefined(value as Option.Option<unknown>))
+  if (isInstance(value, Uint8Array)) {
+    try {
+      return decoder.decode((value as Uint8Array).subarray(0, 256))
+    } catch {
+      return undefined
+    }
+  }
+  if (Array.isArray(value)) return headerText(get(value, 0))
+  return undefined
+}
+
+const MAX_HEADERS = 256
+
+/**
+ * One header from any of the shapes clients use: fetch/undici `Headers` and axios' `AxiosHeaders`
+ * (a `get` method), a `Map`, Node's and the AWS SDK's plain records (any case, string or array
+ * values), undici's raw `[name, value, name, value, …]` arrays (strings or bytes) and entry lists.
+ */
+const readHeader = (headers: unknown, name: string): string | undefined => {
+  if (!isObjectLike(headers)) return undefined
+  if (Array.isArray(headers)) {
+    const length = Math.min(Number(get(headers, "length")) || 0, MAX_HEADERS * 2)
+    const first = get(headers, 0)
+    if (Array.isArray(first)) {
+      for (let i = 0; i < length; i++) {
+        const entry = get(headers, i)
+        if (headerText(get(entry, 0))?.toLowerCase() === name) return headerText(get(entry, 1))
+      }
+      return undefined
+    }
+    for (let i = 0; i + 1 < length; i += 2) {
+      if (headerText(get(headers, i))?.toLowerCase() === name) return headerText(get(headers, i + 1))
+    }
     return undefined
   }
-  const record = headers as Record<string, unknown>
-  for (const key of Object.keys(record)) {
-    if (key.toLowerCase() === name) {
-      const value = record[key]
-      if (typeof value === "string") return value
-      if (typeof value === "number") return String(value)
-      if (Array.isArray(value) && typeof value[0] === "string") return value[0]
-    }
+  const getter = get(headers, "get")
+  if (typeof getter === "function") {
+    const value = headerText(callSafe(getter, headers, name))
+    if (value !== undefined) return value
+  }
+  for (const key of keysOf(headers, MAX_HEADERS)) {
+    if (key.toLowerCase() === name) return headerText(get(headers, key))
   }
   return undefined
 }
 
 /**
+ * A server's hint from header text, or `undefined`: negative, `NaN`, infinite values and dates
+ * that have already passed are no hint at all.
+ */
+const hintFrom = (
+  ms: string | undefined,
+  retryAfter: string | undefined,
+  nowMillis: number
+): Duration.Duration | undefined => {
+  if (ms !== undefined) {
+    const trimmed = ms.trim()
+    const millis = DELTA_SECONDS.test(trimmed) ? Number(trimmed) : Number.NaN
+    if (Number.isFinite(millis)) return Duration.millis(millis)
+  }
+  if (retryAfter === undefined) return undefined
+  const trimmed = retryAfter.trim()
+  const parsed = Option.getOrUndefined(parseRetryAfter(trimmed, nowMillis))
+  if (parsed === undefined) return undefined
+  // A date in the past asks for nothing; "0" seconds is a real (if empty) answer.
+  return !DELTA_SECONDS.test(trimmed) && Duration.toMillis(parsed) === 0 ? undefined : parsed
+}
+
+/**
  * Reads a retry hint from response headers: `retry-after-ms` (milliseconds, sent by some LLM
- * APIs), then `Retry-After` (seconds or an HTTP-date). Accepts a fetch `Headers`, Effect
- * `Headers`, or a plain record.
+ * APIs), then `Retry-After` (seconds or an HTTP-date). Accepts a fetch or undici `Headers`,
+ * axios' `AxiosHeaders`, Effect `Headers`, a `Map`, a plain record, or undici's raw header
+ * arrays. Negative, `NaN` and past values give `undefined`.
  *
  * @example
  * ```ts
@@ -299,11 +354,41 @@ const readHeader = (headers: HeaderSource, name: string): string | undefined => 
  * ```
  * @since 0.1.0
  */
-export const retryAfterFromHeaders = (headers: unknown, nowMillis: number): Duration.Duration | undefined => {
-  const ms = readHeader(headers, "retry-after-ms")
-  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Duration.millis(Number(ms))
-  const value = readHeader(headers, "retry-after")
-  return value === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(value, nowMillis))
+export const retryAfterFromHeaders = (headers: unknown, nowMillis: number): Duration.Duration | undefined =>
+  hintFrom(readHeader(headers, "retry-after-ms"), readHeader(headers, "retry-after"), nowMillis)
+
+/**
+ * Where clients keep the response headers of a failed call: on the error (`headers`: the OpenAI
+ * and Anthropic SDKs, undici, a thrown fetch `Response`), on `response` (axios, Effect's
+ * `HttpClientError`), on `$response` (AWS SDK v3), or on Effect's `reason.response`.
+ */
+const headerSources = (u: unknown): ReadonlyArray<unknown> => [
+  get(u, "headers"),
+  get(get(u, "response"), "headers"),
+  get(get(u, "$response"), "headers"),
+  get(get(get(u, "reason"), "response"), "headers")
+]
+
+/**
+ * The retry hint carried by a failed call's response, wherever its client keeps the headers (the
+ * error itself, `response.headers`, `$response.headers`, a fetch `Response`, Effect's
+ * `HttpClientError`), or `undefined`. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { Failure } from "effect-resilience"
+ * const axiosError = { response: { status: 429, headers: { "retry-after": "2" } } }
+ * Failure.retryAfterOf(axiosError, Date.now()) // 2 seconds
+ * ```
+ * @since 0.1.0
+ */
+export const retryAfterOf = (error: unknown, nowMillis: number = Date.now()): Duration.Duration | undefined => {
+  for (const headers of headerSources(error)) {
+    if (headers === undefined) continue
+    const hint = retryAfterFromHeaders(headers, nowMillis)
+    if (hint !== undefined) return hint
+  }
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,44 +431,54 @@ export const httpStatus = (
   return fromVerdict(status, verdict, retryAfter)
 }
 
-const field = (u: unknown, key: string): unknown =>
-  typeof u === "object" && u !== null ? (u as Record<string, unknown>)[key] : undefined
+const statusKeys = ["status", "statusCode", "httpStatusCode"] as const
 
-const statusOf = (u: unknown): { readonly status: number; readonly headers: unknown } | undefined => {
-  for (const candidate of [u, field(u, "response"), field(field(u, "reason"), "response")]) {
-    for (const key of ["status", "statusCode", "httpStatusCode"]) {
-      const value = field(candidate, key)
+/** An HTTP status on the error, its `response`, AWS's `$metadata`/`$response`, or Effect's `reason.response`. */
+const statusOf = (u: unknown): number | undefined => {
+  for (const candidate of [u, get(u, "response"), get(u, "$metadata"), get(u, "$response"), get(get(u, "reason"), "response")]) {
+    if (!isObjectLike(candidate)) continue
+    for (const key of statusKeys) {
+      const value = get(candidate, key)
       const status = typeof value === "string" && /^\d{3}$/.test(value) ? Number(value) : value
-      if (typeof status === "number" && status >= 100 && status <= 599) {
-        return { status, headers: field(candidate, "headers") ?? field(u, "headers") }
-      }
+      if (typeof status === "number" && Number.isInteger(status) && status >= 100 && status <= 599) return status
     }
   }
-  const metadataStatus = field(field(u, "$metadata"), "httpStatusCode")
-  if (typeof metadataStatus === "number") return { status: metadataStatus, headers: field(field(u, "$response"), "headers") }
   return undefined
 }
 
-const codeVerdict = (code: unknown): Verdict | undefined => {
-  if (typeof code !== "string" || code === "") return undefined
-  const exact = networkCodes.get(code) ?? cloudCodes.get(code) ?? sqlStates.get(code)
-  if (exact !== undefined) return exact
-  if (/^08[0-9A-Z]{3}$/.test(code)) return { transient: true, kind: "Network" } // SQLSTATE class 08
-  if (code.startsWith("UND_ERR_")) return { transient: true, kind: "Network" }
-  return undefined
+/**
+ * The fields that name what went wrong, most specific first: Node/undici/SQLSTATE/axios `code`,
+ * AWS's `Code` and `__type`, the error's `name` (AWS SDK v3, kafkajs, the LLM SDKs) or its class
+ * name, a `type` (kafkajs protocol errors, OpenAI, Anthropic), SQLSTATE fields and a string `errno`.
+ */
+const codeKeys = ["code", "Code", "__type", "name", "constructor", "type", "sqlState", "sqlstate", "errno"] as const
+
+const TIMED_OUT = /time(d)? ?out/i
+
+/**
+ * A network code whose message says the operation timed out is a timeout: axios reports its
+ * timeouts as `ECONNABORTED` ("timeout of 1000ms exceeded"), kafkajs as a connection error
+ * ("Connection timeout").
+ */
+const refine = (verdict: Verdict, u: unknown): Verdict => {
+  if (verdict.kind !== "Network") return verdict
+  const message = stringAt(u, "message")
+  return message !== undefined && TIMED_OUT.test(message) ? { transient: verdict.transient, kind: "Timeout" } : verdict
 }
 
 const retryableFlag = (u: unknown): boolean | undefined => {
   for (const key of ["retryable", "retriable", "isRetryable", "$retryable"]) {
-    const value = field(u, key)
+    const value = get(u, key)
     if (typeof value === "boolean") return value
-    if (key === "$retryable" && typeof value === "object" && value !== null) return true
+    if (key === "$retryable" && isObjectLike(value)) return true
   }
   return undefined
 }
 
 const messageVerdict = (message: string): Verdict | undefined => {
   for (const { pattern, verdict } of permanentMessagePatterns) if (pattern.test(message)) return verdict
+  const fromCode = messageCodeVerdict(message)
+  if (fromCode !== undefined) return fromCode
   for (const { pattern, verdict } of transientMessagePatterns) if (pattern.test(message)) return verdict
   return undefined
 }
@@ -396,7 +491,7 @@ const messageVerdict = (message: string): Verdict | undefined => {
 export interface ClassifierOptions {
   /** The verdict for errors nothing recognises. Default `"Permanent"`: retry only what is known to be transient. */
   readonly unknown?: "Transient" | "Permanent" | undefined
-  /** Extra message patterns that mean "transient", checked before the built-in lists. */
+  /** Extra message patterns that mean "transient": your word, checked right after explicit verdicts. */
   readonly transientPatterns?: ReadonlyArray<RegExp> | undefined
   /** Extra message patterns that mean "permanent", checked before everything else but explicit verdicts. */
   readonly permanentPatterns?: ReadonlyArray<RegExp> | undefined
@@ -404,19 +499,37 @@ export interface ClassifierOptions {
   readonly now?: (() => number) | undefined
 }
 
+/** How deep the classifier follows `cause` chains and wrappers, and how many values it looks at in all. */
 const MAX_CAUSE_DEPTH = 5
+const MAX_VISITED = 32
 
 const isProgrammingError = (u: unknown): boolean =>
-  u instanceof TypeError || u instanceof RangeError || u instanceof ReferenceError || u instanceof SyntaxError
+  isInstance(u, TypeError) || isInstance(u, RangeError) || isInstance(u, ReferenceError) || isInstance(u, SyntaxError)
+
+interface Found {
+  readonly verdict: Verdict
+  readonly retryAfter?: Duration.Duration | undefined
+  /** The value that carried the signal: its response headers are read for a hint. */
+  readonly at: unknown
+}
 
 /**
  * Builds a classifier from the catalogue of known errors, tuned by options.
  *
- * Order of evidence: explicit verdicts (`Transient`/`Permanent`), a rejection by an open
- * circuit, Effect's `TimeoutError`, a full bulkhead (transient `RateLimit`), HTTP status (`status`, `statusCode`, `response.status`,
- * `$metadata.httpStatusCode`), explicit `retryable`/`retriable` flags, Node/undici, cloud and
- * SQLSTATE codes (`code`, `name`, `errno`, `Code`), message patterns; each step also looks through
- * `cause` chains. Anything else gets the `unknown` verdict.
+ * Precedence, the same for every shape (an error, its wrapper, a `cause`):
+ * 1. explicit verdicts (`Transient`/`Permanent`, your `permanentPatterns`/`transientPatterns`,
+ *    the library's own `BreakerOpen`, `BulkheadFull` and Effect's `TimeoutError`);
+ * 2. the most specific signal: a code or name (`code`, `Code`, `__type`, `name`, `type`,
+ *    SQLSTATE, `errno`) from one table; known wrappers (`KafkaJSNumberOfRetriesExceeded`,
+ *    `AggregateError`) are looked through first;
+ * 3. explicit `retryable`/`retriable`/`isRetryable`/`$retryable` flags;
+ * 4. an HTTP status (`status`, `statusCode`, `response.status`, `$metadata.httpStatusCode`);
+ * 5. the wrapped failure (`cause`, `originalError`, `reason`, `errors`), by the same steps;
+ * 6. message patterns, including codes written in the message;
+ * 7. the `unknown` verdict.
+ *
+ * A transient verdict carries the server's `Retry-After` / `retry-after-ms` hint from wherever the
+ * client keeps the response headers. The classifier never throws, whatever the value.
  *
  * @example
  * ```ts
@@ -432,60 +545,93 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
   const extraPermanent = options.permanentPatterns ?? []
   const now = options.now ?? Date.now
 
-  const inspect = (u: unknown, depth: number): { verdict: Verdict; retryAfter?: Duration.Duration } | undefined => {
-    if (u === null || u === undefined || depth > MAX_CAUSE_DEPTH) return undefined
-    if (isTransient(u)) return { verdict: { transient: true, kind: u.kind }, ...(u.retryAfter ? { retryAfter: u.retryAfter } : {}) }
-    if (isPermanent(u)) return { verdict: { transient: false, kind: u.kind } }
-    const tag = field(u, "_tag")
-    if (tag === "BreakerOpen") return { verdict: { transient: false, kind: "CircuitOpen" } }
-    if (tag === "CircuitBreakerError" || tag === "CircuitOpen" || tag === "CircuitHalfOpen") {
-      return { verdict: { transient: false, kind: "CircuitOpen" } }
+  const explicit = (u: unknown): Found | undefined => {
+    if (isTransient(u)) return { verdict: { transient: true, kind: u.kind }, retryAfter: u.retryAfter, at: undefined }
+    if (isPermanent(u)) return { verdict: { transient: false, kind: u.kind }, at: undefined }
+    const tag = get(u, "_tag")
+    if (tag === "BreakerOpen" || tag === "CircuitBreakerError" || tag === "CircuitOpen" || tag === "CircuitHalfOpen") {
+      return { verdict: { transient: false, kind: "CircuitOpen" }, at: u }
     }
-    if (tag === "TimeoutError") return { verdict: { transient: true, kind: "Timeout" } }
-    if (tag === "BulkheadFull") return { verdict: { transient: true, kind: "RateLimit" } }
+    if (tag === "TimeoutError") return { verdict: { transient: true, kind: "Timeout" }, at: u }
+    if (tag === "BulkheadFull") return { verdict: { transient: true, kind: "RateLimit" }, at: u }
+    const message = typeof u === "string" ? u.slice(0, MAX_TEXT) : stringAt(u, "message")
+    if (message !== undefined) {
+      for (const pattern of extraPermanent) if (pattern.test(message)) return { verdict: { transient: false, kind: "Unknown" }, at: u }
+      for (const pattern of extraTransient) if (pattern.test(message)) return { verdict: { transient: true, kind: "Unknown" }, at: u }
+    }
+    return undefined
+  }
+
+  const analyse = (u: unknown, depth: number, seen: Set<unknown>): Found | undefined => {
+    if (u === null || u === undefined || depth > MAX_CAUSE_DEPTH || seen.size >= MAX_VISITED) return undefined
     if (typeof u === "number") {
       const verdict = statusVerdict(u)
-      return verdict && { verdict }
+      return verdict && { verdict, at: undefined }
     }
-    const status = statusOf(u)
-    if (status !== undefined) {
-      const verdict = statusVerdict(status.status)
-      if (verdict !== undefined) {
-        const retryAfter = verdict.transient ? retryAfterFromHeaders(status.headers, now()) : undefined
-        return { verdict, ...(retryAfter ? { retryAfter } : {}) }
+    if (isObjectLike(u)) {
+      if (seen.has(u)) return undefined
+      seen.add(u)
+    }
+    const stated = explicit(u)
+    if (stated !== undefined) return stated
+    const inner = nested(u)
+    const name = get(u, "name")
+    if (typeof name === "string" && wrapperNames.has(name)) {
+      for (const value of inner) {
+        const found = analyse(value, depth + 1, seen)
+        if (found !== undefined) return found
       }
     }
+    for (const key of codeKeys) {
+      // The class name stands in for a `name` the library never set (the OpenAI SDK's errors are all "Error").
+      const value = key === "constructor" ? get(get(u, "constructor"), "name") : get(u, key)
+      const verdict = codeVerdict(value)
+      if (verdict !== undefined) return { verdict: refine(verdict, u), at: u }
+    }
     const flag = retryableFlag(u)
-    for (const key of ["code", "name", "Code", "errno", "sqlState", "sqlstate"]) {
-      const verdict = codeVerdict(field(u, key))
-      if (verdict !== undefined) return { verdict }
+    const status = statusOf(u)
+    const byStatus = status === undefined ? undefined : statusVerdict(status)
+    if (flag !== undefined) {
+      return { verdict: { transient: flag, kind: byStatus?.kind ?? (flag ? "Unknown" : "Client") }, at: u }
     }
-    if (flag !== undefined) return { verdict: { transient: flag, kind: flag ? "Unknown" : "Client" } }
-    const message = typeof u === "string" ? u : field(u, "message")
-    if (typeof message === "string" && message !== "") {
-      for (const pattern of extraPermanent) if (pattern.test(message)) return { verdict: { transient: false, kind: "Unknown" } }
-      for (const pattern of extraTransient) if (pattern.test(message)) return { verdict: { transient: true, kind: "Unknown" } }
-      const fromCause = inspect(field(u, "cause"), depth + 1)
-      if (fromCause !== undefined) return fromCause
-      const verdict = messageVerdict(message)
-      if (verdict !== undefined) return { verdict }
-      return undefined
+    if (byStatus !== undefined) return { verdict: byStatus, at: u }
+    for (const value of inner) {
+      const found = analyse(value, depth + 1, seen)
+      if (found !== undefined) return found
     }
-    return inspect(field(u, "cause"), depth + 1)
+    const message = typeof u === "string" ? u.slice(0, MAX_TEXT) : stringAt(u, "message")
+    const verdict = message === undefined ? undefined : messageVerdict(message)
+    return verdict && { verdict, at: u }
+  }
+
+  const decide = <E>(error: E): Classified<E> => {
+    const found = analyse(error, 0, new Set())
+    if (found === undefined) {
+      // A TypeError, RangeError, ReferenceError or SyntaxError is a bug: retrying runs the bug again.
+      return fromVerdict(error, { transient: unknownTransient && !isProgrammingError(error), kind: "Unknown" })
+    }
+    if (!found.verdict.transient) return fromVerdict(error, found.verdict)
+    const nowMillis = now()
+    const retryAfter = found.retryAfter ?? (found.at === undefined ? undefined : retryAfterOf(found.at, nowMillis)) ??
+      (found.at === error ? undefined : retryAfterOf(error, nowMillis))
+    return fromVerdict(error, found.verdict, retryAfter)
   }
 
   return <E>(error: E): ClassifiedError<E> => {
     if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
-    const found = inspect(error, 0)
-    if (found !== undefined) return fromVerdict(error, found.verdict, found.retryAfter) as ClassifiedError<E>
-    // A TypeError, RangeError, ReferenceError or SyntaxError is a bug: retrying runs the bug again.
-    return fromVerdict(error, { transient: unknownTransient && !isProgrammingError(error), kind: "Unknown" }) as ClassifiedError<E>
+    try {
+      return decide(error) as ClassifiedError<E>
+    } catch {
+      // Only a user's `now` or pattern can still throw here; the value itself is read safely.
+      return fromVerdict(error, { transient: false, kind: "Unknown" }) as ClassifiedError<E>
+    }
   }
 }
 
 /**
- * The default classifier: the HTTP table, Node/undici network codes, cloud-provider codes,
- * SQLSTATEs and message patterns of the seeds. Unknown errors are `Permanent`.
+ * The default classifier: `makeClassifier()` with the catalogue of HTTP statuses, Node/undici,
+ * cloud-provider, LLM-API, kafkajs and SQLSTATE codes and message patterns, in the documented
+ * precedence. Unknown errors are `Permanent`.
  *
  * @example
  * ```ts

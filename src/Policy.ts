@@ -15,7 +15,7 @@ import { Duration, Effect, Result, Schema, SchemaTransformation } from "effect"
 import { BulkheadPolicy } from "./Bulkhead.ts"
 import { BreakerPolicy, WindowSchema } from "./CircuitBreaker.ts"
 import { HedgePolicy } from "./Hedge.ts"
-import type { JitterMode } from "./internal/delays.ts"
+import { defaultMaxRetryAfterMillis, type JitterMode } from "./internal/delays.ts"
 import { bounds, Delay as DelaySchema, type DelayInput, IntBetween, Ratio, toDuration, withDefault } from "./internal/fields.ts"
 import { type Kind, kinds } from "./internal/kind.ts"
 import {
@@ -248,8 +248,8 @@ export const RetryPolicy = Schema.Struct({
   jitter: withDefault(Jitter, 0.1),
   /** Wait at least as long as a server's `Retry-After` asks. */
   honorRetryAfter: withDefault(Schema.Boolean, true),
-  /** The longest `Retry-After` hint that is honoured: a longer one is cut to this. */
-  maxRetryAfter: withDefault(Delay, "5 minutes"),
+  /** The longest `Retry-After` hint that is waited for: a longer one ends the retries at once (reason `"retryAfter"`). */
+  maxRetryAfter: withDefault(Delay, defaultMaxRetryAfterMillis),
   /** Total time for all attempts and delays; retries that would end later are not started. */
   timeout: Schema.optionalKey(Delay),
   /** Retry only transient failures of these kinds. */

@@ -213,14 +213,19 @@ export const make = (
     const retryOptions = policy.retry === false
       ? { schedule: Backoff.fixed(0).pipe(Backoff.recurs(0)) }
       : { ...(policy.retry ?? Policy.defaults) }
-    const plan = Retry.planFor<unknown, never>({
+    const planned = Retry.planFor<unknown, never>({
       ...retryOptions,
       operation: name,
       onRetry,
       budget,
       log: options.log ?? true
     } as Retry.RetryPolicyOptions<unknown>)
-    if (plan instanceof Policy.PolicyError) return yield* plan
+    if (planned instanceof Policy.PolicyError) return yield* planned
+    // The total timeout wraps the retry: a server hint that would outlast it ends the retries at once.
+    const plan = policy.timeout === undefined ? planned : {
+      ...planned,
+      totalLimitMillis: Math.min(planned.totalLimitMillis ?? Infinity, Duration.toMillis(policy.timeout))
+    }
     const closed = breaker === undefined ? undefined : CircuitBreaker.closedPathUnsafe(breaker)
 
     const hedgeOptions = policy.hedge
@@ -704,24 +709,56 @@ export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
     (...args: Args) => Effect.runPromise(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e }))),
     {
       withSignal: (signal: AbortSignal) => (...args: Args) =>
-        Effect.runPromise(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e })), { signal })
+        runAbortable(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e })), signal)
     }
   )
 
 /**
+ * The rejection of a call its caller aborted, as fetch and Node report one: an `Error` named
+ * `"AbortError"` whose `cause` is the signal's reason.
+ */
+const abortError = (signal: AbortSignal): Error => {
+  const error = new Error("The operation was aborted", { cause: signal.reason })
+  error.name = "AbortError"
+  return error
+}
+
+/**
+ * Runs a call the caller may abort. An abort interrupts the call; the promise then rejects with an
+ * `AbortError`, not Effect's "All fibers interrupted without error".
+ */
+const runAbortable = <A, E>(effect: Effect.Effect<A, E>, signal: AbortSignal | undefined): Promise<A> => {
+  if (signal === undefined) return Effect.runPromise(effect)
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return Effect.runPromiseExit(effect, { signal }).then((exit) => {
+    if (Exit.isSuccess(exit)) return exit.value
+    if (signal.aborted && Cause.hasInterruptsOnly(exit.cause)) throw abortError(signal)
+    throw Cause.squash(exit.cause)
+  })
+}
+
+/**
  * Like `toAsync`, for functions that take an `AbortSignal` first: each attempt gets its own
- * signal, aborted when the attempt times out or is interrupted.
+ * signal, aborted when the attempt times out or is interrupted. `.withSignal(signal)` gives a
+ * version the caller can cancel: an aborted call rejects with an `AbortError` (name
+ * `"AbortError"`, the signal's reason as `cause`), like fetch.
  *
  * @example
  * ```ts
  * import { Resilience } from "effect-resilience"
  * declare const pipeline: Resilience.Pipeline
  * const get = Resilience.toAsyncWithSignal(pipeline, (signal, url: string) => fetch(url, { signal }))
+ * const controller = new AbortController()
+ * const pending = get.withSignal(controller.signal)("https://example.com")
  * ```
  * @since 0.1.0
  */
 export const toAsyncWithSignal = <Args extends ReadonlyArray<unknown>, A>(
   pipeline: Pipeline,
   fn: (signal: AbortSignal, ...args: Args) => Promise<A>
-): (...args: Args) => Promise<A> =>
-(...args: Args) => Effect.runPromise(pipeline.execute(Effect.tryPromise({ try: (signal) => fn(signal, ...args), catch: (e) => e })))
+): ((...args: Args) => Promise<A>) & { readonly withSignal: (signal: AbortSignal) => (...args: Args) => Promise<A> } => {
+  const call = (args: Args) => pipeline.execute(Effect.tryPromise({ try: (signal) => fn(signal, ...args), catch: (e) => e }))
+  return Object.assign((...args: Args) => Effect.runPromise(call(args)), {
+    withSignal: (signal: AbortSignal) => (...args: Args) => runAbortable(call(args), signal)
+  })
+}

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Data, Duration, Effect, Pull, Result, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Pull, Result, Schedule, Schema } from "effect"
 import { fromPolicy, retryAfterOf } from "./Backoff.ts"
 import {
   type Classified,
@@ -29,11 +29,13 @@ import { type RetryPolicy, RetryPolicy as RetryPolicySchema, type RetryPolicyInp
 /**
  * Why a retry loop gave up on a transient failure:
  * `"schedule"` (no retries left: count or time limit), `"predicate"` (a `while` said no),
- * `"kind"` (the policy does not retry this kind), `"budget"` (a retry budget was spent).
+ * `"kind"` (the policy does not retry this kind), `"budget"` (a retry budget was spent),
+ * `"retryAfter"` (the server asked for a wait longer than `maxRetryAfter`, or one that would end
+ * past the retry's total time limit).
  *
  * @since 0.1.0
  */
-export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget"
+export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter"
 
 /**
  * A transient failure that was not retried any more. Carries the number of attempts made, the
@@ -55,9 +57,14 @@ export class RetriesExhausted<out E> extends Data.TaggedError("RetriesExhausted"
   readonly elapsed: Duration.Duration
   readonly last: Transient<E>
   readonly reason: ExhaustedReason
+  /** With reason `"retryAfter"`: the wait the server asked for, which the policy did not allow. */
+  readonly retryAfter?: Duration.Duration | undefined
 }> {
   override get message(): string {
-    return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${this.reason}): ${this.last.message}`
+    const why = this.reason === "retryAfter" && this.retryAfter !== undefined
+      ? `retryAfter: the server asked to wait ${Duration.format(this.retryAfter)}, longer than allowed`
+      : this.reason
+    return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${why}): ${this.last.message}`
   }
 }
 
@@ -130,6 +137,11 @@ export interface RetryOptions<E, R = never> {
   readonly maxAttempts?: number | undefined
   /** Wait at least the failure's `retryAfter`. Default `true`. */
   readonly honorRetryAfter?: boolean | undefined
+  /**
+   * The longest server hint (`retryAfter`) worth waiting for. A longer one ends the retries at
+   * once with reason `"retryAfter"` instead of sleeping. Default 5 minutes.
+   */
+  readonly maxRetryAfter?: Duration.Input | undefined
   /** Log retries (Warn), success after retries (Info) and giving up (Error). Default `true`. */
   readonly log?: boolean | undefined
   /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
@@ -186,6 +198,11 @@ interface Plan<E, R> {
   readonly operation: string
   readonly maxAttempts: number | undefined
   readonly honorRetryAfter: boolean
+  /** Hints are waited for (by the loop or by the schedule), so they are checked against the limits. */
+  readonly checkHints: boolean
+  readonly maxRetryAfterMillis: number
+  /** The retry's own total time limit (a policy's `timeout`), when it has one. */
+  readonly totalLimitMillis: number | undefined
   readonly log: boolean
   readonly budget: Budget | undefined
   readonly breaker: CircuitBreaker | undefined
@@ -214,8 +231,20 @@ const kindFilter = (policy: RetryPolicy): ((kind: Kind) => boolean) | undefined 
   return (kind) => (only === undefined || only.includes(kind)) && (never === undefined || !never.includes(kind))
 }
 
+// The schedule form has no policy to decode, but its hint cap is the policy's field, read the same way.
+const HintCap = Schema.Struct({ maxRetryAfter: RetryPolicySchema.fields.maxRetryAfter })
+
+/** `maxRetryAfter` of schedule-form options in milliseconds (the policy's default when absent). */
+const maxRetryAfterOf = (input: unknown): number | PolicyError => {
+  const decoded = decodeOptions(HintCap, { maxRetryAfter: input })
+  return Result.isFailure(decoded) ? decoded.failure : Duration.toMillis(decoded.success.maxRetryAfter)
+}
+
 const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
   if (isScheduleOptions(input)) {
+    const maxRetryAfterMillis = maxRetryAfterOf(input.maxRetryAfter)
+    if (maxRetryAfterMillis instanceof PolicyError) return maxRetryAfterMillis
+    const honorRetryAfter = input.honorRetryAfter ?? true
     return {
       schedule: input.schedule,
       classify: resolveClassifier(input.classify),
@@ -224,7 +253,10 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
       onRetry: input.onRetry,
       operation: input.operation ?? "operation",
       maxAttempts: input.maxAttempts,
-      honorRetryAfter: input.honorRetryAfter ?? true,
+      honorRetryAfter,
+      checkHints: honorRetryAfter,
+      maxRetryAfterMillis,
+      totalLimitMillis: undefined,
       log: input.log ?? true,
       budget: input.budget,
       breaker: input.breaker
@@ -233,6 +265,7 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
   const decoded = decodeOptions(RetryPolicySchema, input, hookKeys, { cross: retryCross })
   if (Result.isFailure(decoded)) return decoded.failure
   const policy = decoded.success
+  const hintCap = Duration.toMillis(policy.maxRetryAfter)
   const fallback = makeClassifier({ unknown: policy.unknownErrors })
   const custom = input.classify
   return {
@@ -248,6 +281,9 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
     operation: input.operation ?? policy.name ?? "operation",
     maxAttempts: policy.maxRetries + 1,
     honorRetryAfter: false,
+    checkHints: policy.honorRetryAfter,
+    maxRetryAfterMillis: hintCap,
+    totalLimitMillis: policy.timeout === undefined ? undefined : Duration.toMillis(policy.timeout),
     log: input.log ?? true,
     budget: input.budget,
     breaker: input.breaker
@@ -286,15 +322,28 @@ const exhausted = <E>(
   firstFailureAt: number,
   now: number,
   last: Transient<E>,
-  reason: ExhaustedReason
+  reason: ExhaustedReason,
+  retryAfter?: Duration.Duration
 ): Effect.Effect<never, RetriesExhausted<E>> => {
-  const error = new RetriesExhausted({ attempts, elapsed: Duration.millis(now - firstFailureAt), last, reason })
+  const error = new RetriesExhausted({
+    attempts,
+    elapsed: Duration.millis(now - firstFailureAt),
+    last,
+    reason,
+    ...(retryAfter === undefined ? {} : { retryAfter })
+  })
   if (!plan.log) return Effect.fail(error)
+  const hint = retryAfter === undefined ? {} : { retryAfterMs: Duration.toMillis(retryAfter) }
   return Effect.logError(`All retry attempts exhausted for ${plan.operation}`).pipe(
-    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason })),
+    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint })),
     Effect.andThen(Effect.fail(error))
   )
 }
+
+/** A hint above the cap, or one whose wait would end past the total time limit, is not waited for. */
+const hintRefused = (plan: Plan<any, any>, hintMillis: number, elapsedMillis: number): boolean =>
+  !(hintMillis <= plan.maxRetryAfterMillis) ||
+  (plan.totalLimitMillis !== undefined && elapsedMillis + hintMillis > plan.totalLimitMillis)
 
 /**
  * The slow path: entered on the first transient failure, it builds the schedule's state and drives it.
@@ -320,13 +369,15 @@ const retryLoop = <A, E, R, R2>(
         if (!go) return yield* exhausted(plan, attempt, firstFailureAt, clock.currentTimeMillisUnsafe(), last, "predicate")
       }
       const now = clock.currentTimeMillisUnsafe()
+      const hint = plan.checkHints ? retryAfterOf(last) : undefined
+      if (hint !== undefined && hintRefused(plan, Duration.toMillis(hint), now - firstFailureAt)) {
+        // Checked before the schedule, so a hint never becomes a sleep the policy did not allow.
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "retryAfter", hint)
+      }
       const next = yield* Pull.catchDone(step(now, last), () => Effect.succeed(undefined))
       if (next === undefined) return yield* exhausted(plan, attempt, firstFailureAt, now, last, "schedule")
       let delay = next[1]
-      if (plan.honorRetryAfter) {
-        const hint = retryAfterOf(last)
-        if (hint !== undefined) delay = Duration.max(delay, hint)
-      }
+      if (plan.honorRetryAfter && hint !== undefined) delay = Duration.max(delay, hint)
       if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
         return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
       }

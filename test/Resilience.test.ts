@@ -305,4 +305,79 @@ describe("Resilience.toAsync", () => {
       assert.strictEqual(outcome, "rejected")
       assert.strictEqual(calls, 1)
     }).pipe(Effect.scoped))
+
+  it.live("an aborted call rejects with an AbortError carrying the reason, from both wrappers", () =>
+    Effect.gen(function*() {
+      const pipeline = yield* Resilience.make({ retry: { maxRetries: 5, initialDelay: "10 seconds", jitter: "none" } }, quiet)
+      const seen: Array<AbortSignal> = []
+      const withSignal = Resilience.toAsyncWithSignal(pipeline, async (signal: AbortSignal, id: string) => {
+        seen.push(signal)
+        throw Object.assign(new Error(`busy ${id}`), { status: 503 })
+      })
+      const plain = Resilience.toAsync(pipeline, async () => {
+        throw Object.assign(new Error("busy"), { status: 503 })
+      })
+      for (const call of [withSignal.withSignal, plain.withSignal]) {
+        const controller = new AbortController()
+        const reason = new Error("user navigated away")
+        const pending = call(controller.signal)("42")
+        yield* Effect.sleep("20 millis")
+        controller.abort(reason)
+        const rejected = yield* Effect.promise(() => pending.then(() => undefined, (e: unknown) => e))
+        assert.instanceOf(rejected, Error)
+        assert.strictEqual((rejected as Error).name, "AbortError")
+        assert.strictEqual((rejected as Error).cause, reason)
+      }
+      assert.strictEqual(seen.length, 1)
+      // Aborted in the middle of an attempt: the attempt's own signal is aborted too.
+      const hanging = Resilience.toAsyncWithSignal(pipeline, (signal: AbortSignal) => {
+        seen.push(signal)
+        return new Promise<never>(() => {})
+      })
+      const controller2 = new AbortController()
+      const pending2 = hanging.withSignal(controller2.signal)()
+      yield* Effect.sleep("20 millis")
+      controller2.abort("stop")
+      const rejected2 = yield* Effect.promise(() => pending2.then(() => undefined, (e: unknown) => e))
+      assert.strictEqual((rejected2 as Error).name, "AbortError")
+      assert.isTrue(seen[1]!.aborted)
+      seen.length = 1
+      // An already aborted signal rejects at once, without a call.
+      const controller = new AbortController()
+      controller.abort("gone")
+      const early = yield* Effect.promise(() => withSignal.withSignal(controller.signal)("1").then(() => undefined, (e: unknown) => e))
+      assert.strictEqual((early as Error).name, "AbortError")
+      assert.strictEqual((early as Error).cause, "gone")
+      assert.strictEqual(seen.length, 1)
+      // Without a signal the typed error still comes through.
+      const failed = yield* Effect.promise(() => Resilience.toAsync(pipeline, async () => {
+        throw Object.assign(new Error("nope"), { status: 404 })
+      })().then(() => undefined, (e: unknown) => e))
+      assert.strictEqual((failed as { _tag?: string })._tag, "Permanent")
+    }).pipe(Effect.scoped))
+})
+
+describe("Resilience: server hints and the total timeout", () => {
+  it.effect("a hint that would outlast the pipeline's total timeout ends the retries at once", () =>
+    Effect.gen(function*() {
+      const pipeline = yield* Resilience.make({ timeout: "10 seconds", retry: { maxRetries: 5, initialDelay: 10, jitter: "none" } }, quiet)
+      let calls = 0
+      const call = Effect.suspend(() => {
+        calls++
+        return Effect.fail({ status: 429, headers: { "retry-after": "30" } })
+      })
+      const error = yield* Effect.flip(pipeline.execute(call))
+      assert.strictEqual(error._tag, "RetriesExhausted")
+      assert.strictEqual(error._tag === "RetriesExhausted" && error.reason, "retryAfter")
+      assert.strictEqual(error._tag === "RetriesExhausted" && Duration.toMillis(error.retryAfter!), 30_000)
+      assert.strictEqual(calls, 1)
+      // A hint that fits is waited for.
+      let tries = 0
+      const fits = Effect.suspend(() => ++tries < 2 ? Effect.fail({ status: 429, headers: { "retry-after": "3" } }) : Effect.succeed("ok"))
+      const fiber = yield* Effect.forkChild(pipeline.execute(fits))
+      yield* TestClock.adjust("2999 millis")
+      assert.strictEqual(tries, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok")
+    }).pipe(Effect.scoped))
 })

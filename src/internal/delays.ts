@@ -62,3 +62,6 @@ export const jitter = (delay: number, mode: JitterMode, r: number): number => {
 /** The range a jittered delay falls in: `[low, high]` (high is exclusive of the draw r = 1). */
 export const jitterRange = (delay: number, mode: JitterMode): readonly [number, number] =>
   [jitter(delay, mode, 0), jitter(delay, mode, 1)]
+
+/** The longest server retry hint waited for unless a policy says otherwise (Envoy's cap, too): 5 minutes. */
+export const defaultMaxRetryAfterMillis = 5 * 60_000

@@ -58,10 +58,14 @@ export const networkCodes: ReadonlyMap<string, Verdict> = new Map([
   ["UND_ERR_BODY_TIMEOUT", t("Timeout")],
   ["UND_ERR_SOCKET", t("Network")],
   ["UND_ERR_CLOSED", t("Network")],
-  ["UND_ERR_REQ_RETRY", t("Network")],
-  ["UND_ERR_RESPONSE_STATUS_CODE", t("Server")],
+  ["EADDRNOTAVAIL", t("Network")],
+  // axios: a timeout is ECONNABORTED (see `refine`), ERR_NETWORK a failed request without a response.
+  ["ERR_NETWORK", t("Network")],
+  ["ERR_CANCELED", p("Client")],
   // undici errors that are caller mistakes or deliberate cancellation: retrying cannot help.
+  ["UND_ERR_ABORT", p("Client")],
   ["UND_ERR_ABORTED", p("Client")],
+  ["UND_ERR_DESTROYED", p("Client")],
   ["UND_ERR_INVALID_ARG", p("Validation")],
   ["UND_ERR_INVALID_RETURN_VALUE", p("Validation")],
   ["UND_ERR_NOT_SUPPORTED", p("Client")],
@@ -130,7 +134,80 @@ export const cloudCodes: ReadonlyMap<string, Verdict> = new Map([
   ["InvalidArgument", p("Validation")],
   ["INVALID_ARGUMENT", p("Validation")],
   ["MalformedPolicyDocument", p("Validation")],
-  ["ConditionalCheckFailedException", p("Client")]
+  ["ConditionalCheckFailedException", p("Client")],
+  // More AWS codes (DynamoDB, STS, S3) that arrive with HTTP 400/403 but mean something specific.
+  ["UnrecognizedClientException", p("Auth")],
+  ["InvalidSignatureException", p("Auth")],
+  ["MissingAuthenticationToken", p("Auth")],
+  ["IncompleteSignature", p("Auth")],
+  ["RequestTimeTooSkewed", p("Auth")],
+  ["InvalidClientTokenId", p("Auth")],
+  ["EntityTooLarge", p("Validation")],
+  ["InvalidBucketName", p("Validation")],
+  ["SerializationException", p("Validation")]
+])
+
+/**
+ * Codes, types and error names of client libraries (matched exactly, like the cloud codes):
+ * LLM APIs (OpenAI's `code`/`type`, Anthropic's error `type` and error class names), kafkajs
+ * (protocol error `type`s, error class names) and the DOM's `AbortError`/`TimeoutError`.
+ * Every entry agrees with the library's own retry decision, so its flags never contradict it.
+ */
+export const clientCodes: ReadonlyMap<string, Verdict> = new Map([
+  // OpenAI: a 429 with `insufficient_quota` is a billing state, not a burst: waiting does not help.
+  ["rate_limit_exceeded", t("RateLimit")],
+  ["insufficient_quota", p("Auth")],
+  ["invalid_api_key", p("Auth")],
+  ["model_not_found", p("NotFound")],
+  ["context_length_exceeded", p("Validation")],
+  ["server_error", t("Server")],
+  // Anthropic's error types (the body's `error.type`, copied to the error's `type`).
+  ["rate_limit_error", t("RateLimit")],
+  ["overloaded_error", t("Server")],
+  ["api_error", t("Server")],
+  ["timeout_error", t("Timeout")],
+  ["invalid_request_error", p("Validation")],
+  ["authentication_error", p("Auth")],
+  ["permission_error", p("Auth")],
+  ["billing_error", p("Auth")],
+  ["not_found_error", p("NotFound")],
+  ["request_too_large", p("Validation")],
+  // Error class names of the OpenAI and Anthropic SDKs.
+  ["APIConnectionError", t("Network")],
+  ["APIConnectionTimeoutError", t("Timeout")],
+  ["APIUserAbortError", p("Client")],
+  ["RateLimitError", t("RateLimit")],
+  ["OverloadedError", t("Server")],
+  // The DOM's names: a deliberate abort is not retried, AbortSignal.timeout() is.
+  ["AbortError", p("Client")],
+  // kafkajs error classes and Kafka protocol error types (retriable exactly when kafkajs says so).
+  ["KafkaJSConnectionError", t("Network")],
+  ["KafkaJSConnectionClosedError", t("Network")],
+  ["KafkaJSRequestTimeoutError", t("Timeout")],
+  ["KafkaJSBrokerNotFound", t("Network")],
+  ["KafkaJSNoBrokerAvailableError", t("Network")],
+  ["KafkaJSSASLAuthenticationError", p("Auth")],
+  ["REQUEST_TIMED_OUT", t("Timeout")],
+  ["NETWORK_EXCEPTION", t("Network")],
+  ["LEADER_NOT_AVAILABLE", t("Server")],
+  ["NOT_LEADER_FOR_PARTITION", t("Server")],
+  ["REPLICA_NOT_AVAILABLE", t("Server")],
+  ["NOT_ENOUGH_REPLICAS", t("Server")],
+  ["NOT_ENOUGH_REPLICAS_AFTER_APPEND", t("Server")],
+  ["NOT_CONTROLLER", t("Server")],
+  ["GROUP_LOAD_IN_PROGRESS", t("Server")],
+  ["GROUP_COORDINATOR_NOT_AVAILABLE", t("Server")],
+  ["NOT_COORDINATOR_FOR_GROUP", t("Server")],
+  ["CONCURRENT_TRANSACTIONS", t("Server")],
+  ["KAFKA_STORAGE_ERROR", t("Server")],
+  ["UNKNOWN_TOPIC_OR_PARTITION", t("Server")],
+  ["TOPIC_AUTHORIZATION_FAILED", p("Auth")],
+  ["GROUP_AUTHORIZATION_FAILED", p("Auth")],
+  ["CLUSTER_AUTHORIZATION_FAILED", p("Auth")],
+  ["SASL_AUTHENTICATION_FAILED", p("Auth")],
+  ["MESSAGE_TOO_LARGE", p("Validation")],
+  ["RECORD_LIST_TOO_LARGE", p("Validation")],
+  ["INVALID_TOPIC_EXCEPTION", p("Validation")]
 ])
 
 /**
@@ -146,8 +223,70 @@ export const sqlStates: ReadonlyMap<string, Verdict> = new Map([
   ["57P02", t("Server")], // crash_shutdown
   ["57P03", t("Server")], // cannot_connect_now
   ["53300", t("RateLimit")], // too_many_connections
-  ["57014", t("Timeout")] // query_canceled (statement_timeout)
+  ["57014", t("Timeout")], // query_canceled (statement_timeout)
+  ["53000", t("Server")], // insufficient_resources
+  ["53200", t("Server")] // out_of_memory
 ])
+
+/**
+ * Error names of wrappers that carry the real failure in `cause`/`originalError`/`errors` and
+ * whose own flags describe the wrapper, not the failure: kafkajs gives up with
+ * `KafkaJSNumberOfRetriesExceeded` (flagged `retriable: false`, even with its own retries at 0)
+ * around a broker connection error, and wraps a non-retriable failure in `KafkaJSNonRetriableError`.
+ */
+export const wrapperNames: ReadonlySet<string> = new Set([
+  "KafkaJSNumberOfRetriesExceeded",
+  "KafkaJSNonRetriableError",
+  "AggregateError"
+])
+
+/** Codes that only say "an HTTP response failed": the status next to them decides. */
+const responseCodes: ReadonlySet<string> = new Set([
+  "UND_ERR_RESPONSE",
+  "UND_ERR_RESPONSE_STATUS_CODE",
+  "UND_ERR_REQ_RETRY",
+  "ERR_BAD_RESPONSE",
+  "ERR_BAD_REQUEST"
+])
+
+const exactCodes: ReadonlyMap<string, Verdict> = new Map([...networkCodes, ...cloudCodes, ...clientCodes, ...sqlStates])
+
+/**
+ * The verdict of a code, error name or type, from the one table above, whatever field carried it.
+ * AWS's `__type` (`com.amazonaws.dynamodb.v20120810#ThrottlingException`) and `x-amzn-ErrorType`
+ * (`ThrottlingException:http://…`) forms are reduced to the code. SQLSTATE class 08 (connection
+ * exception) and unlisted undici codes are transient `Network`.
+ */
+export const codeVerdict = (code: unknown): Verdict | undefined => {
+  if (typeof code !== "string" || code === "" || code.length > 200) return undefined
+  const hash = code.lastIndexOf("#")
+  const short = (hash >= 0 ? code.slice(hash + 1) : code).split(":")[0]!.trim()
+  if (responseCodes.has(short)) return undefined
+  const exact = exactCodes.get(short)
+  if (exact !== undefined) return exact
+  if (/^08[0-9A-Z]{3}$/.test(short)) return t("Network") // SQLSTATE class 08
+  if (short.startsWith("UND_ERR_")) return t("Network")
+  return undefined
+}
+
+/**
+ * A code found as a word in a message (`new Error("TooManyRequests")`, `"connect ECONNREFUSED
+ * 127.0.0.1:5432"`): the same table as for `code`/`name` fields, so a code means the same wherever
+ * it appears. Words that only say "an HTTP response failed" and bare SQLSTATEs are not looked up.
+ * A permanent word wins over a transient one.
+ */
+export const messageCodeVerdict = (message: string): Verdict | undefined => {
+  let transient: Verdict | undefined
+  let count = 0
+  for (const match of message.matchAll(/[A-Za-z][A-Za-z0-9_]{3,}/g)) {
+    if (++count > 256) break
+    const verdict = exactCodes.get(match[0])
+    if (verdict === undefined) continue
+    if (!verdict.transient) return verdict
+    transient ??= verdict
+  }
+  return transient
+}
 
 /** A message pattern and the verdict it implies. */
 export interface MessagePattern {
@@ -168,9 +307,14 @@ export const permanentMessagePatterns: ReadonlyArray<MessagePattern> = [
 
 /** Message patterns of transient failures (seed 003's network and HTTP/cloud lists). */
 export const transientMessagePatterns: ReadonlyArray<MessagePattern> = [
-  { pattern: /too many requests|rate limit|throttl|slow ?down|quota exceeded|\b429\b/i, verdict: t("RateLimit") },
+  { pattern: /too ?many ?requests|rate ?limit|throttl|slow ?down|quota exceeded|request ?limit ?exceeded|provisioned ?throughput ?exceeded|\b429\b/i, verdict: t("RateLimit") },
   { pattern: /tls handshake timeout|i\/o timeout|connection timeout|timed? ?out|\btimeout\b|deadline exceeded|request ?timeout/i, verdict: t("Timeout") },
-  { pattern: /connection refused|connection reset|network (is )?unreachable|no such host|broken pipe|socket hang up|\beof\b|connection closed|connection aborted|host unreachable|getaddrinfo/i, verdict: t("Network") },
-  { pattern: /service ?unavailable|bad gateway|gateway timeout|internal ?server ?error|internal ?error|temporar(il)?y unavailable|\b50[0234]\b|server busy|overloaded|try again/i, verdict: t("Server") },
-  { pattern: /request ?limit ?exceeded|provisioned ?throughput ?exceeded|transaction ?in ?progress/i, verdict: t("Server") }
+  {
+    // node-postgres ("Connection terminated unexpectedly", "… encountered a connection error and is
+    // not queryable"), glibc's resolver ("Temporary failure in name resolution"), Envoy ("upstream
+    // connect error or disconnect/reset before headers"), the LLM SDKs ("Connection error.").
+    pattern: /connection refused|connection reset|network (is )?unreachable|no such host|broken pipe|socket hang up|\beof\b|connection closed|connection aborted|host unreachable|getaddrinfo|connection terminated|connection error|temporary failure in name resolution|upstream connect error|disconnect\/reset before headers/i,
+    verdict: t("Network")
+  },
+  { pattern: /service ?unavailable|bad gateway|gateway timeout|internal ?server ?error|internal ?error|temporar(il)?y unavailable|\b50[0234]\b|server ?busy|overloaded|try again|transaction ?in ?progress/i, verdict: t("Server") }
 ]

@@ -5,13 +5,8 @@
  * @internal
  */
 import { defaultClassifier, describe, isClassified } from "../Failure.ts"
+import { get, stringAt as stringField } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
-
-const stringField = (u: unknown, key: string): string | undefined => {
-  if (typeof u !== "object" || u === null) return undefined
-  const value = (u as Record<string, unknown>)[key]
-  return typeof value === "string" && value !== "" ? value : undefined
-}
 
 /**
  * The kind of a failure: a verdict's own `kind`, the last failure's kind for `RetriesExhausted`,
@@ -21,7 +16,7 @@ const stringField = (u: unknown, key: string): string | undefined => {
 export const kindOf = (error: unknown): Kind => {
   if (isClassified(error)) return error.kind
   if (stringField(error, "_tag") === "RetriesExhausted") {
-    const last = (error as { readonly last?: unknown }).last
+    const last = get(error, "last")
     if (isClassified(last)) return last.kind
   }
   return defaultClassifier(error).kind
@@ -40,7 +35,7 @@ const root = (error: unknown): unknown => {
   let current = error
   for (let i = 0; i < 4; i++) {
     if (isClassified(current)) current = current.error
-    else if (stringField(current, "_tag") === "RetriesExhausted") current = (current as { readonly last: unknown }).last
+    else if (stringField(current, "_tag") === "RetriesExhausted") current = get(current, "last")
     else break
   }
   return current
@@ -53,7 +48,7 @@ const root = (error: unknown): unknown => {
 export const encodeError = (error: unknown): EncodedError => {
   const tag = stringField(error, "_tag")
   const inner = root(error)
-  const name = stringField(inner, "_tag") ?? (inner instanceof Error ? inner.name : stringField(inner, "name"))
+  const name = stringField(inner, "_tag") ?? stringField(inner, "name")
   return {
     ...(tag === undefined ? {} : { _tag: tag }),
     message: describe(error),
