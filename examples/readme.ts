@@ -1,6 +1,6 @@
 // The README's example, type-checked by `npm run typecheck`.
 import { Effect } from "effect"
-import { Policy, Retry } from "../src/index.ts"
+import { Policy, Retry } from "effect-resilience"
 
 const fetchCompletion = (prompt: string) =>
   Effect.tryPromise({
