@@ -14,7 +14,6 @@ export interface WorkerArgs {
   readonly name: string
   readonly startAt?: number
   readonly attempts?: number
-  readonly runFor?: number
 }
 
 /** A running worker: its barrier events, a way to signal it, and its final JSON result. */
@@ -29,7 +28,7 @@ export interface Worker {
 
 /** Starts one worker (see `Worker`); it is killed after `limit` ms at the latest. */
 export const startWorker = (args: WorkerArgs, limit = 20_000): Worker => {
-  const full = { startAt: 0, attempts: 0, runFor: 0, ...args, deadline: limit }
+  const full = { startAt: 0, attempts: 0, ...args, deadline: limit }
   const child = spawn(process.execPath, ["--no-warnings", script, JSON.stringify(full)], {
     stdio: ["pipe", "pipe", "pipe"]
   })
