@@ -9,11 +9,13 @@ export default defineConfig({
     // totals to .vitest-report.json so .ci/run can print plain "N passed, M failed" totals that
     // cannot be mistaken for a run that executed nothing.
     reporters: ["default", "./test/support/totalsReporter.ts"],
+    // A time limit catches a hung test, it does not measure speed: CPU-bound tests (the model and
+    // property tests) take several times their usual second on a loaded 2-core machine, past
+    // vitest's 5 s default. Tests that need more say so themselves.
+    testTimeout: 60_000,
     pool: "threads",
     maxWorkers: 2,
-    // A time limit guards against hangs; it is not an assertion. Tests that start processes, a
-    // database or 10 000 decodes take several times longer on a loaded 2-core machine than alone.
-    testTimeout: 60_000,
+    // Starting a database or a redis-server (installing it when missing) in a hook is slower still.
     hookTimeout: 120_000
   }
 })

@@ -8,7 +8,7 @@ import { explain, render } from "../src/cli/explain.ts"
 import { Policy } from "../src/index.ts"
 
 const runCli = (...args: Array<string>) => {
-  const result = spawnSync(process.execPath, ["src/cli/bin.ts", ...args], { encoding: "utf8", timeout: 30_000 })
+  const result = spawnSync(process.execPath, ["src/cli/bin.ts", ...args], { encoding: "utf8", timeout: 60_000 })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
@@ -48,7 +48,9 @@ describe("explain", () => {
   })
 })
 
-describe("effect-resilience explain (the real command)", () => {
+// Each test starts Node on the TypeScript sources (up to three times): seconds apiece on a loaded
+// machine, so these tests get a budget that only a hung process exhausts.
+describe("effect-resilience explain (the real command)", { timeout: 180_000 }, () => {
   it("prints a preset's table", () => {
     const { status, stdout } = runCli("explain", "database")
     assert.strictEqual(status, 0)

@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { CircuitBreaker, DeadLetter, Failure, Resilience, Retry } from "../../src/index.ts"
 import { CircuitBreakerStore, DeadLetterStream, RetryBudgetStore } from "../../src/redis/index.ts"
+import { storeTimeout } from "./fixtures/sharedBreaker.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 
 const letter = (operation: string): DeadLetter.Letter => ({
@@ -21,8 +22,8 @@ describe("Redis stores", () => {
     Effect.gen(function*() {
       const prefix = uniquePrefix("shared")
       const options: CircuitBreaker.Options = { name: "db", trip: CircuitBreaker.consecutive(2), openFor: "10 seconds", log: false }
-      const a = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
-      const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
+      const a = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
+      const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
       const seen = yield* a.changes.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild({ startImmediately: true }))
       yield* Effect.flip(a.execute(Effect.fail("e1")))
       yield* Effect.flip(b.execute(Effect.fail("e2"))) // the second failure anywhere trips the shared circuit
@@ -44,8 +45,8 @@ describe("Redis stores", () => {
     Effect.gen(function*() {
       const prefix = uniquePrefix("retry")
       const options: CircuitBreaker.Options = { name: "api", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }
-      const here = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
-      const there = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix }) })
+      const here = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
+      const there = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
       let calls = 0
       const down = Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))
       const error = yield* Effect.flip(down.pipe(Retry.retry({ maxRetries: 5, initialDelay: 1, jitter: "none", breaker: here, log: false })))
@@ -58,8 +59,8 @@ describe("Redis stores", () => {
   it.live("a pipeline can keep its circuit and its budget in Redis", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("pipeline")
-      const breakerStore = yield* CircuitBreakerStore.make({ prefix: `${prefix}breaker:` })
-      const budget = yield* RetryBudgetStore.tokenBucket({ name: "orders", prefix: `${prefix}budget:`, capacity: 10, retryCost: 5 })
+      const breakerStore = yield* CircuitBreakerStore.make({ prefix: `${prefix}breaker:`, storeTimeout })
+      const budget = yield* RetryBudgetStore.tokenBucket({ name: "orders", prefix: `${prefix}budget:`, capacity: 10, retryCost: 5, storeTimeout })
       const pipeline = yield* Resilience.make({
         name: "orders",
         retry: { maxRetries: 5, initialDelay: 1, jitter: "none" },
@@ -80,8 +81,8 @@ describe("Redis stores", () => {
   it.live("the shared budget spends and refunds through Redis", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("budget")
-      const one = yield* RetryBudgetStore.tokenBucket({ name: "api", prefix, capacity: 10, retryCost: 5 })
-      const two = yield* RetryBudgetStore.tokenBucket({ name: "api", prefix, capacity: 10, retryCost: 5 })
+      const one = yield* RetryBudgetStore.tokenBucket({ name: "api", prefix, capacity: 10, retryCost: 5, storeTimeout })
+      const two = yield* RetryBudgetStore.tokenBucket({ name: "api", prefix, capacity: 10, retryCost: 5, storeTimeout })
       const failure = Failure.transient(new Error("503"), { kind: "Server" })
       assert.isTrue(yield* one.tryAcquire(failure))
       assert.isTrue(yield* two.tryAcquire(failure))
@@ -102,7 +103,7 @@ describe("Redis stores", () => {
         const deadLetters = yield* DeadLetter.DeadLetters
         for (let i = 0; i < 7; i++) yield* deadLetters.publish(letter(`op${i}`))
         return yield* deadLetters.list
-      }).pipe(Effect.provide(DeadLetterStream.layer({ stream, maxLength: 5 })))
+      }).pipe(Effect.provide(DeadLetterStream.layer({ stream, maxLength: 5, storeTimeout })))
       assert.deepStrictEqual(letters.map((l) => l.operation), ["op2", "op3", "op4", "op5", "op6"])
       assert.deepStrictEqual(letters[0]!.tags, { k: "v" })
       const first = yield* DeadLetterStream.read({ stream, count: 2 })

@@ -14,22 +14,47 @@ export interface WorkerArgs {
   readonly name: string
   readonly startAt?: number
   readonly attempts?: number
-  readonly runFor?: number
 }
 
-/** Runs one worker; resolves with its parsed JSON line, rejects on a non-zero exit or after `limit` ms. */
-export const runWorker = (args: WorkerArgs, limit = 20_000): Promise<unknown> =>
-  new Promise((resolve, reject) => {
-    const full = { startAt: 0, attempts: 0, runFor: 0, ...args, deadline: limit }
-    const child = spawn(process.execPath, ["--no-warnings", script, JSON.stringify(full)], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    children.add(child)
-    let out = ""
-    let err = ""
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString()))
-    child.stderr!.on("data", (d: Buffer) => (err += d.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), limit + 2_000)
+/** A running worker: its barrier events, a way to signal it, and its final JSON result. */
+export interface Worker {
+  /** Resolves once the worker has printed `{"event": event}`. */
+  readonly event: (event: string) => Promise<void>
+  /** Sends one line to the worker's stdin. */
+  readonly send: (line: string) => void
+  /** The worker's last output line, parsed; rejects on a non-zero exit or after `limit` ms. */
+  readonly result: Promise<unknown>
+}
+
+/** Starts one worker (see `Worker`); it is killed after `limit` ms at the latest. */
+export const startWorker = (args: WorkerArgs, limit = 20_000): Worker => {
+  const full = { startAt: 0, attempts: 0, ...args, deadline: limit }
+  const child = spawn(process.execPath, ["--no-warnings", script, JSON.stringify(full)], {
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  children.add(child)
+  const events = new Set<string>()
+  const waiting: Array<{ readonly event: string; readonly resolve: () => void }> = []
+  let out = ""
+  let err = ""
+  let scanned = 0
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString()
+    for (let end = out.indexOf("\n", scanned); end >= 0; end = out.indexOf("\n", scanned)) {
+      const line = out.slice(scanned, end)
+      scanned = end + 1
+      const event = line.startsWith("{\"event\":") ? (JSON.parse(line) as { event: string }).event : undefined
+      if (event !== undefined) {
+        events.add(event)
+        for (const w of waiting) if (w.event === event) w.resolve()
+      }
+    }
+  })
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()))
+  // A worker that has already exited cannot take a signal; its exit is reported through `result`.
+  child.stdin!.on("error", () => {})
+  const timer = setTimeout(() => child.kill("SIGKILL"), limit + 2_000)
+  const result = new Promise<unknown>((resolve, reject) => {
     child.once("exit", (code, signal) => {
       clearTimeout(timer)
       children.delete(child)
@@ -44,6 +69,23 @@ export const runWorker = (args: WorkerArgs, limit = 20_000): Promise<unknown> =>
       }
     })
   })
+  return {
+    // A worker that dies first rejects the wait instead of leaving it pending until the test times out.
+    event: (event) =>
+      Promise.race([
+        new Promise<void>((resolve) => events.has(event) ? resolve() : waiting.push({ event, resolve })),
+        result.then(
+          () => events.has(event) ? undefined : Promise.reject(new Error(`worker ${args.name} ended before "${event}"`)),
+          (error: unknown) => events.has(event) ? undefined : Promise.reject(error)
+        )
+      ]),
+    send: (line) => void child.stdin!.write(`${line}\n`),
+    result
+  }
+}
+
+/** Runs one worker; resolves with its parsed JSON line, rejects on a non-zero exit or after `limit` ms. */
+export const runWorker = (args: WorkerArgs, limit = 20_000): Promise<unknown> => startWorker(args, limit).result
 
 /** Kills every worker still running. */
 export const killAll = (): void => {
