@@ -672,8 +672,25 @@ export const resolvePreset = (input: unknown): { readonly value: unknown; readon
       issues: [{ path: [key], message: `Expected one of ${Object.keys(presets).join(", ")}, got ${showValue(name)}` }]
     }
   }
-  return { value: mergeInto(PipelinePolicy.ast, presets[name], rest), issues: [] }
+  const merged = mergeInto(PipelinePolicy.ast, presets[name], rest)
+  // The preset's description states its numbers; once a document changes them it would mislead.
+  const changed = changedPaths(rest).filter((path) => normalizeKey(path) !== "description")
+  if (changed.length === 0 || typeof merged !== "object" || merged === null || "description" in rest) {
+    return { value: merged, issues: [] }
+  }
+  const description = `From the ${name} preset, changed: ${changed.slice(0, 8).join(", ")}${changed.length > 8 ? ", …" : ""}`
+  return { value: { ...merged, description }, issues: [] }
 }
+
+/** The dotted paths of the leaves a document sets (bounded: it only names them). */
+const changedPaths = (value: Record<string, unknown>, prefix = "", depth = 0): Array<string> =>
+  Object.keys(value).flatMap((key) => {
+    const child = value[key]
+    const path = prefix === "" ? key : `${prefix}.${key}`
+    return depth < 4 && typeof child === "object" && child !== null && !Array.isArray(child)
+      ? changedPaths(child as Record<string, unknown>, path, depth + 1)
+      : [path]
+  })
 
 /**
  * Decodes a document of named pipeline policies (`{ "http": {…}, "payments": { "preset": "http" } }`),

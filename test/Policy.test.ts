@@ -219,3 +219,20 @@ describe("Policy.decodePipeline", () => {
     assert.include(error.message, "at retry.maxDelay: Expected maxDelay to be at least initialDelay (5s), got 10")
   })
 })
+
+describe("policies that start from a preset", () => {
+  it.effect("keep the preset's description while unchanged, and say what a document changed", () =>
+    Effect.gen(function*() {
+      const doc = yield* Policy.decodeDocument({
+        plain: { preset: "llm" },
+        tuned: { preset: "llm", retry: { jitter: "none", maxRetries: 1 }, timeout: "2m" }
+      })
+      const byName = new Map(doc)
+      assert.strictEqual(byName.get("plain")?.description, Policy.presets.llm.description)
+      const tuned = byName.get("tuned")?.description ?? ""
+      assert.notInclude(tuned, "±10 %")
+      assert.include(tuned, "llm preset")
+      for (const path of ["retry.jitter", "retry.maxRetries", "timeout"]) assert.include(tuned, path)
+      assert.strictEqual(byName.get("tuned")?.retry.maxRetries, 1)
+    }))
+})
