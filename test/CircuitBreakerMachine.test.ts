@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Schema } from "effect"
 import * as M from "../src/internal/breaker/machine.ts"
-import * as W from "../src/internal/breaker/window.ts"
+import * as W from "../src/internal/window.ts"
 import { countConfig } from "./support/breakerConfig.ts"
 
 // The machine under test: see test/support/breakerConfig.ts.

@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import * as W from "./window.ts"
+import * as W from "../window.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Configuration

@@ -16,7 +16,7 @@
  */
 import { Redis } from "effect/persistence"
 import type * as M from "../breaker/machine.ts"
-import type * as W from "../breaker/window.ts"
+import type * as W from "../window.ts"
 
 const lua = `
 local key = KEYS[1]

@@ -1,8 +1,9 @@
 /**
- * Sliding windows of call outcomes for the breaker's rate rules: a count window (the last N
- * outcomes, a ring buffer with running totals) and a time window (a ring of buckets advanced
- * lazily by `now`). Recording and reading are O(1) (the time window touches at most its bucket
- * count when it advances). No Effect, no clock: time is passed in.
+ * Sliding windows of counts: a count window (the last N call outcomes, a ring buffer with running
+ * totals) and a time window (a ring of buckets advanced lazily by `now`). The breaker's rate rules
+ * keep calls, failures and slow calls in them; the retry budget keeps requests and retries in a
+ * time window's first two counters. Recording and reading are O(1) (the time window touches at
+ * most its bucket count when it advances). No Effect, no clock: time is passed in.
  *
  * A window is a linear value: the machine owns it and updates it in place, so a decision does not
  * allocate. Callers that need a snapshot read the totals.
@@ -101,6 +102,19 @@ export const advance = (window: Window, now: number): void => {
   window.headStart += steps * window.bucketMillis
 }
 
+/** Adds to a time window's current bucket (any counter may be 0), after advancing it to `now`. */
+export const add = (window: TimeWindow, calls: number, failures: number, slow: number, now: number): void => {
+  advance(window, now)
+  const at = window.head * 3
+  const counts = window.counts
+  counts[at] = counts[at]! + calls
+  counts[at + 1] = counts[at + 1]! + failures
+  counts[at + 2] = counts[at + 2]! + slow
+  window.calls += calls
+  window.failures += failures
+  window.slow += slow
+}
+
 /** Records one call: `bits` is a combination of `FAILED` and `SLOW`. */
 export const record = (window: Window, bits: number, now: number): void => {
   const failed = bits & FAILED ? 1 : 0
@@ -120,17 +134,5 @@ export const record = (window: Window, bits: number, now: number): void => {
     window.slow += slow
     return
   }
-  advance(window, now)
-  const at = window.head * 3
-  const counts = window.counts
-  counts[at]!++
-  window.calls++
-  if (failed) {
-    counts[at + 1]!++
-    window.failures++
-  }
-  if (slow) {
-    counts[at + 2]!++
-    window.slow++
-  }
+  add(window, 1, failed, slow, now)
 }
