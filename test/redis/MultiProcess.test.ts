@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { inject } from "vitest"
 import { CircuitBreaker } from "../../src/index.ts"
 import { CircuitBreakerStore } from "../../src/redis/index.ts"
-import { sharedBreakerOptions } from "./fixtures/sharedBreaker.ts"
+import { sharedBreakerOptions, sharedStoreOptions } from "./fixtures/sharedBreaker.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 import { killAll, runWorker } from "./workers.ts"
 
@@ -18,8 +18,9 @@ describe("several processes on one Redis", () => {
     const prefix = uniquePrefix("probes")
     // Trip the shared circuit from this process (same options as the workers).
     await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* CircuitBreakerStore.make({ prefix })
-      const breaker = yield* CircuitBreaker.make(sharedBreakerOptions(store))
+      const breaker = yield* CircuitBreaker.make(sharedBreakerOptions).pipe(
+        Effect.provide(CircuitBreakerStore.layer(sharedStoreOptions(prefix)))
+      )
       yield* Effect.flip(breaker.execute(Effect.fail("down")))
       assert.strictEqual((yield* CircuitBreakerStore.read("shared", { prefix })).tag, "Open")
     }).pipe(Effect.scoped, Effect.provide(redisLayer(port))))

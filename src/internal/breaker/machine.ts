@@ -12,43 +12,19 @@
  * @internal
  */
 import * as W from "../window.ts"
+import type { Change, CircuitConfig, Reason, StateTag, TripRule } from "./model.ts"
+
+export type { Reason, StateTag }
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------------------------
 
-/** A trip rule, as data. */
-export type Rule =
-  | { readonly _tag: "Consecutive"; readonly failures: number }
-  | {
-    readonly _tag: "FailureRate"
-    readonly threshold: number
-    readonly minimumCalls: number
-    readonly window: W.WindowSpec
-  }
-  | {
-    readonly _tag: "SlowCallRate"
-    readonly threshold: number
-    readonly slowerThan: number
-    readonly minimumCalls: number
-    readonly window: W.WindowSpec
-  }
+/** A trip rule, as data (the store's words). */
+export type Rule = TripRule
 
 /** Everything the machine needs, resolved to plain numbers (milliseconds). */
-export interface Config {
-  /** Trip when any rule says so. */
-  readonly rules: ReadonlyArray<Rule>
-  /** The open period of the k-th consecutive opening (k ≥ 1), in ms. */
-  readonly openFor: (opening: number) => number
-  /** Caps every open period, including one stretched by a retry-after hint. */
-  readonly maxOpenFor: number
-  /** Calls allowed in flight while half-open. */
-  readonly probes: number
-  /** Successful probes that close the circuit. */
-  readonly successesToClose: number
-  /** A passing health check closes the circuit instead of half-opening it. */
-  readonly closeOnHealthy: boolean
-}
+export type Config = CircuitConfig
 
 // ---------------------------------------------------------------------------------------------
 // States, events, transitions
@@ -96,9 +72,6 @@ export interface Isolated extends Common {
 /** A circuit's state. */
 export type State = Closed | Open | HalfOpen | Isolated
 
-/** The tag of a state. */
-export type StateTag = State["_tag"]
-
 /** What happens to a circuit. `ticket` is the generation returned by the `Admit` that let the call in. */
 export type Event =
   | { readonly _tag: "Admit" }
@@ -111,26 +84,8 @@ export type Event =
   | { readonly _tag: "Isolate" }
   | { readonly _tag: "Reset" }
 
-/** Why a circuit changed state. */
-export type Reason =
-  | "ConsecutiveFailures"
-  | "FailureRate"
-  | "SlowCallRate"
-  | "OpenElapsed"
-  | "ProbeFailed"
-  | "ProbesSucceeded"
-  | "HealthCheck"
-  | "Isolated"
-  | "Reset"
-
 /** A change of state. */
-export interface Transition {
-  readonly from: StateTag
-  readonly to: StateTag
-  /** When (ms since the epoch, from the breaker's clock). */
-  readonly at: number
-  readonly reason: Reason
-}
+export type Transition = Change
 
 /** `[next state, transition if the tag changed, ticket]`; the ticket is −1 for a rejected `Admit`. */
 export type Step = readonly [State, Transition | undefined, number]
