@@ -494,9 +494,8 @@ export const protect: {
  */
 export interface KeyedOptions extends Omit<Options, "healthCheck"> {
   /**
-   * A circuit unused this long is dropped when its state no longer matters: a closed circuit
-   * with no failures counted, an open one this long after its open period ended. Isolated
-   * circuits are kept. Default 10 minutes.
+   * A circuit unused this long is dropped when its state no longer matters: closed, with no
+   * failures counted. Open, half-open and isolated circuits are kept. Default 10 minutes.
    */
   readonly idleTimeToLive?: Duration.Input | undefined
   /**

@@ -265,9 +265,9 @@ export class Circuit implements ClosedPath {
   }
 
   /** Whether a keyed family may drop this circuit now: idle, and its state no longer matters. */
-  forgettable(now: number, idleMillis: number): boolean {
+  forgettable(now: number): boolean {
     // A shared store keeps the state itself; only this process's counters are dropped.
-    return this.local === undefined || this.local.forgettable(now, idleMillis)
+    return this.local === undefined || this.local.forgettable(now)
   }
 }
 

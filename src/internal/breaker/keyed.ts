@@ -1,8 +1,10 @@
 /**
  * Keyed circuits: one circuit per key, made on first use, sharing a family (options, store,
  * publisher). A background sweep drops circuits that are idle and whose state no longer matters
- * (see `forgettable`); the number of circuits is capped, and at the cap the oldest forgettable
- * circuits make room. Drops are counted and published by the sweep, not per call.
+ * (closed and quiet, see `forgettable`); open, half-open and isolated circuits are kept. The
+ * number of circuits is capped: at the cap the oldest forgettable circuits make room, else the
+ * oldest closed one; with every circuit open, a new key runs on a circuit that is not kept. Drops
+ * are counted and published by the sweep, not per call.
  *
  * @internal
  */
@@ -38,7 +40,7 @@ export const makeKeyed = <K>(
       const want = Math.max(1, Math.ceil(maxCircuits / 10))
       let dropped = 0
       for (const [key, circuit] of circuits) {
-        if (!circuit.forgettable(now, 0)) continue
+        if (!circuit.forgettable(now)) continue
         circuits.delete(key)
         if (++dropped >= want) break
       }
@@ -73,7 +75,7 @@ export const makeKeyed = <K>(
           circuit.idleSince = now
           continue
         }
-        if (now - circuit.idleSince >= ttl && circuit.forgettable(now, ttl)) {
+        if (now - circuit.idleSince >= ttl && circuit.forgettable(now)) {
           circuits.delete(key)
           idleDrops++
         }

@@ -61,8 +61,8 @@ export class MemoryCircuit implements StoredCircuit, LocalCircuit {
     return this.apply(toEvent(token as unknown as number, outcome), now)[1]
   }
 
-  forgettable(now: number, idleMillis: number): boolean {
-    return forgettable(this.state, now, idleMillis)
+  forgettable(now: number): boolean {
+    return forgettable(this.state, now)
   }
 
   signalAt(signal: Signal, now: number): Change | undefined {

@@ -195,12 +195,8 @@ export interface LocalCircuit {
   readonly recordClosed: (outcome: Outcome, now: number) => Change | undefined
   readonly admitAt: (now: number) => Admission
   readonly recordAt: (token: Token, outcome: Outcome, now: number) => Change | undefined
-  /**
-   * Whether a circuit idle for `idleMillis` can be forgotten now: its state no longer matters (a
-   * fresh circuit would behave the same), or it is an open or half-open circuit whose last
-   * change is `idleMillis` old.
-   */
-  readonly forgettable: (now: number, idleMillis: number) => boolean
+  /** Whether forgetting the circuit now loses nothing: a fresh circuit would behave the same. */
+  readonly forgettable: (now: number) => boolean
 }
 
 /**

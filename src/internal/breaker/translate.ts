@@ -54,24 +54,14 @@ export const toPublic = (state: M.State): State => {
 }
 
 /**
- * Whether an idle circuit can be dropped: a closed one when a fresh circuit would behave as it
- * does from `now` on (no failures counted, no failure or slow call in a window, and the openings
- * count no longer able to stretch a next open period); an open one `idleMillis` after its open
- * period ended, a half-open one without probes `idleMillis` after it half-opened; an isolated one
- * never (only `reset` ends isolation).
+ * Whether a circuit can be dropped: only a closed one that a fresh circuit would replace without
+ * a difference from `now` on (no failures counted, no failure or slow call in a window, and the
+ * openings count no longer able to stretch a next open period). An open, half-open or isolated
+ * circuit always matters: dropped, its next calls would all reach the dependency at once and its
+ * open periods would stop growing.
  */
-export const forgettable = (state: M.State, now: number, idleMillis: number): boolean => {
-  switch (state._tag) {
-    case "Isolated":
-      return false
-    case "Open":
-      return now - state.until >= idleMillis
-    case "HalfOpen":
-      return state.inFlight === 0 && now - state.since >= idleMillis
-    case "Closed":
-      break
-  }
-  if (state.failures !== 0) return false
+export const forgettable = (state: M.State, now: number): boolean => {
+  if (state._tag !== "Closed" || state.failures !== 0) return false
   if (state.openings !== 0 && now - state.since < state.lastOpenFor) return false
   if (state.windows !== undefined) {
     for (const window of state.windows) {

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Schema } from "effect"
-import * as M from "../src/internal/breaker/machine.ts"
-import * as W from "../src/internal/window.ts"
-import { countConfig } from "./support/breakerConfig.ts"
+import * as M from "../../../src/internal/breaker/machine.ts"
+import * as W from "../../../src/internal/window.ts"
+import { countConfig } from "../../support/breakerConfig.ts"
 
 // The machine under test: see test/support/breakerConfig.ts.
 const config: M.Config = countConfig
