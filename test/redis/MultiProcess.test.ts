@@ -25,7 +25,7 @@ describe("several processes on one Redis", () => {
       assert.strictEqual((yield* CircuitBreakerStore.read("shared", { prefix })).tag, "Open")
     }).pipe(Effect.scoped, Effect.provide(redisLayer(port))))
     // Every worker fires 10 concurrent calls at the same instant, well after the open period.
-    const startAt = Date.now() + 4_000
+    const startAt = Date.now() + 6_000
     const results = await Promise.all([0, 1, 2, 3].map((i) =>
       runWorker({ mode: "probes", port, prefix, name: `p${i}`, startAt, attempts: 10 })
     )) as Array<{ admitted: number; rejected: number }>
