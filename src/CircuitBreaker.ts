@@ -64,54 +64,9 @@ export const BreakerOpen = Errors.BreakerOpen
  */
 export type BreakerOpen = Errors.BreakerOpen
 
-/**
- * Calls flow; failures are counted.
- *
- * @since 0.1.0
- */
-export type Closed = Store.Closed
-
-/**
- * Calls are rejected until `until` (ms since the epoch).
- *
- * @since 0.1.0
- */
-export type Open = Store.Open
-
-/**
- * A few probe calls test the dependency.
- *
- * @since 0.1.0
- */
-export type HalfOpen = Store.HalfOpen
-
-/**
- * Forced open by `isolate` until `reset`.
- *
- * @since 0.1.0
- */
-export type Isolated = Store.Isolated
-
-/**
- * A circuit's state.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { CircuitBreaker } from "effect-resilience"
- * declare const breaker: CircuitBreaker.CircuitBreaker
- * const isOpen = Effect.map(breaker.state, (s: CircuitBreaker.State) => s._tag === "Open")
- * ```
- * @since 0.1.0
- */
-export type State = Store.State
-
-/**
- * Why a circuit changed state.
- *
- * @since 0.1.0
- */
-export type Reason = Store.Reason
+// A circuit's states (`Closed`, `Open`, `HalfOpen`, `Isolated`, their union `State`) and the
+// `Reason` of a change are the store's words, documented in `CircuitBreakerStore`.
+export type { Closed, HalfOpen, Isolated, Open, Reason, State } from "./CircuitBreakerStore.ts"
 
 /**
  * A change of state, as published on `breaker.changes`. `at` is in ms since the epoch.
@@ -182,13 +137,10 @@ export const consecutive = (n: number): Rule => ({ _tag: "Consecutive", failures
  * ```
  * @since 0.1.0
  */
-export const failureRate = (options: {
-  readonly threshold: number
-  readonly minimumCalls?: number | undefined
-  readonly window: Window
-  /** Buckets of a time window (default 10). */
-  readonly buckets?: number | undefined
-}): Rule => ({ _tag: "FailureRate", ...options })
+export const failureRate = (options: Omit<Extract<Rule, { readonly _tag: "FailureRate" }>, "_tag">): Rule => ({
+  _tag: "FailureRate",
+  ...options
+})
 
 /**
  * Opens when calls slower than `slowerThan` make up `threshold` (0..1) of the window, once it
@@ -201,13 +153,10 @@ export const failureRate = (options: {
  * ```
  * @since 0.1.0
  */
-export const slowCallRate = (options: {
-  readonly threshold: number
-  readonly slowerThan: Duration.Input
-  readonly minimumCalls?: number | undefined
-  readonly window: Window
-  readonly buckets?: number | undefined
-}): Rule => ({ _tag: "SlowCallRate", ...options })
+export const slowCallRate = (options: Omit<Extract<Rule, { readonly _tag: "SlowCallRate" }>, "_tag">): Rule => ({
+  _tag: "SlowCallRate",
+  ...options
+})
 
 /**
  * Combines rules: the circuit opens when any one of them says so.
@@ -246,9 +195,9 @@ export const WindowSchema: Schema.Codec<number | Duration.Duration, WindowInput>
 /**
  * What `make` decodes its data options through: `trip` (rules; default `consecutive(5)`),
  * `openFor` (30 seconds, unless a `Schedule` is given), `maxOpenFor` (10 minutes), `halfOpen`
- * (`probes` 1, `successesToClose` = probes) the health check's `every`, and for keyed breakers `idleTimeToLive` (10 minutes) and
- * `maxCircuits` (100 000). The same field
- * schemas make `BreakerPolicy`, so code and data accept and reject the same values.
+ * (`probes` 1, `successesToClose` = probes), the health check's `every`, and for keyed breakers
+ * `idleTimeToLive` (10 minutes) and `maxCircuits` (100 000). The same field schemas make
+ * `BreakerPolicy`, so code and data accept and reject the same values.
  *
  * @example
  * ```ts
@@ -374,7 +323,7 @@ export interface CircuitBreaker {
   /** Runs an effect through the circuit; rejected calls fail with `BreakerOpen`. */
   readonly execute: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BreakerOpen, R>
   /** The current state (an open circuit whose period has passed reads as half-open). */
-  readonly state: Effect.Effect<State>
+  readonly state: Effect.Effect<Store.State>
   readonly stats: Effect.Effect<Stats>
   /** Transitions from now on. */
   readonly changes: Stream.Stream<Transition>
