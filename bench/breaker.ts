@@ -33,6 +33,7 @@ const isolated = Effect.runSync(Scope.provide(CircuitBreaker.make({ name: "isola
 Effect.runSync(isolated.isolate)
 const rejected = Effect.exit(isolated.execute(one))
 const failedError = Effect.exit(Effect.suspend(() => Effect.fail(new Error("boom"))))
+const failedTagged = Effect.exit(Effect.suspend(() => Effect.fail({ _tag: "Busy" })))
 const guarded = breaker.execute(one)
 const guardedRated = rated.execute(one)
 const retried = breaker.execute(one).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false }))
@@ -66,6 +67,7 @@ export const breakerGroups: ReadonlyArray<Group> = [
     name: "breaker rejections (Effect)",
     cases: [
       { name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(one) },
+      { name: "Effect.fail(tagged object) (exit): the floor", run: () => Effect.runPromise(failedTagged) },
       { name: "Effect.fail(new Error()) (exit)", run: () => Effect.runPromise(failedError) },
       { name: "isolated CircuitBreaker.execute (BreakerOpen exit)", run: () => Effect.runPromise(rejected) }
     ]

@@ -18,6 +18,8 @@ import { BreakerOpen } from "./errors.ts"
 import type { Admission, Change, CircuitConfig, LocalCircuit, Outcome, State, Stats, StoredCircuit, StoreService, Token } from "./model.ts"
 import { publish, type Publisher, publishRejections, type Transition } from "./publish.ts"
 
+type Rejected = Extract<Admission, { readonly _tag: "Rejected" }>
+
 /** What a call's typed error means for the circuit (the public `CircuitBreaker.Outcome`). */
 export type Verdict = "success" | "failure" | "ignored" | { readonly retryAfter: Duration.Input }
 
@@ -194,6 +196,11 @@ export class Circuit implements ClosedPath {
         const start = this.now()
         return Effect.onExit(effect, (exit) => this.closedExit(exit, start) ?? NO_FINALIZER)
       }
+      // A rejection changes nothing: no uninterruptible region needed (an open circuit's hot path).
+      if (local !== undefined) {
+        const now = this.now()
+        if (local.rejectsAt(now)) return this.rejected(local.admitAt(now) as Rejected)
+      }
       return this.guarded(effect)
     })
   }
@@ -212,18 +219,21 @@ export class Circuit implements ClosedPath {
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | BreakerOpen, R> {
+    if (admission._tag === "Rejected") return this.rejected(admission)
     const announce = admission.change === undefined ? undefined : this.publish(admission.change)
-    if (admission._tag === "Rejected") {
-      this.rejections++
-      const after = admission.retryAfterMillis
-      const error = new BreakerOpen({ name: this.name, retryAfter: after === undefined ? undefined : Duration.millis(after) })
-      return announce === undefined ? Effect.fail(error) : Effect.andThen(announce, Effect.fail(error))
-    }
     this.calls++
     const start = this.now()
     const token = admission.token
     const run = Effect.onExit(restore(effect), (exit) => this.settle(token, exit, start))
     return announce === undefined ? run : Effect.andThen(announce, run)
+  }
+
+  /** Counts a rejection (published with the next change or stats read) and fails with `BreakerOpen`. */
+  rejected(admission: Rejected): Effect.Effect<never, BreakerOpen> {
+    this.rejections++
+    const after = admission.retryAfterMillis
+    const error = BreakerOpen.fast(this.name, after === undefined ? undefined : Duration.millis(after))
+    return admission.change === undefined ? Effect.fail(error) : Effect.andThen(this.publish(admission.change), Effect.fail(error))
   }
 
   get state(): Effect.Effect<State> {

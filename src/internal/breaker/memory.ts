@@ -53,6 +53,20 @@ export class MemoryCircuit implements StoredCircuit, LocalCircuit {
     return this.apply(toEvent(CLOSED, outcome), now)[1]
   }
 
+  rejectsAt(now: number): boolean {
+    const state = this.state
+    switch (state._tag) {
+      case "Closed":
+        return false
+      case "Open":
+        return now < state.until
+      case "HalfOpen":
+        return state.inFlight >= this.config.probes
+      case "Isolated":
+        return true
+    }
+  }
+
   admitAt(now: number): Admission {
     return toAdmission(this.apply(ADMIT, now), now)
   }

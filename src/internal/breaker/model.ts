@@ -193,6 +193,8 @@ export interface LocalCircuit {
   readonly quietSuccess: () => boolean
   /** Records the outcome of a call that `admitClosed` let in. */
   readonly recordClosed: (outcome: Outcome, now: number) => Change | undefined
+  /** Whether an admission now would be rejected without changing anything (open, isolated, or every probe slot taken). */
+  readonly rejectsAt: (now: number) => boolean
   readonly admitAt: (now: number) => Admission
   readonly recordAt: (token: Token, outcome: Outcome, now: number) => Change | undefined
   /** Whether forgetting the circuit now loses nothing: a fresh circuit would behave the same. */

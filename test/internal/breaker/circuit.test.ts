@@ -166,3 +166,28 @@ describe("random interruption leaks no probe slot", () => {
       Effect.forEach(Array.from({ length: 10 }, (_, i) => i + 1), (seed) => scenario(seed, state), { discard: true }))
   }
 })
+
+describe("rejections", () => {
+  it.effect("a rejection is a typed, tagged, yieldable Error with its fields, without a stack trace", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ name: "payments", trip: CircuitBreaker.consecutive(1), openFor: "5 seconds", log: false })
+      yield* Effect.exit(breaker.execute(Effect.fail("down")))
+      const error = yield* Effect.flip(breaker.execute(ok))
+      assert.isTrue(error instanceof Error)
+      assert.isTrue(error instanceof CircuitBreaker.BreakerOpen)
+      assert.strictEqual(error._tag, "BreakerOpen")
+      assert.strictEqual(error._tag === "BreakerOpen" && error.name, "payments")
+      assert.strictEqual(error.message, "Circuit breaker payments is open; retry after 5s")
+      assert.strictEqual(error.stack, "BreakerOpen: Circuit breaker payments is open; retry after 5s")
+      // yieldable: yielding it fails with it
+      const again = yield* Effect.flip(Effect.gen(function*() {
+        return yield* (error as CircuitBreaker.BreakerOpen)
+      }))
+      assert.strictEqual(again, error)
+      const caught = yield* breaker.execute(ok).pipe(Effect.catchTag("BreakerOpen", (e) => Effect.succeed(`busy: ${e.name}`)))
+      assert.strictEqual(caught, "busy: payments")
+      // built by users, too, without a trace
+      const made = new CircuitBreaker.BreakerOpen({ name: "x", retryAfter: undefined })
+      assert.strictEqual(made.stack, "BreakerOpen: Circuit breaker x is open")
+    }))
+})
