@@ -53,6 +53,47 @@ export interface TimeWindow extends Totals {
 /** Either window. */
 export type Window = CountWindow | TimeWindow
 
+/**
+ * A window that has seen only successes, all of them in its first bucket (any number of them, for
+ * a count window): two numbers instead of a ring. It stands for exactly the window `materialize`
+ * builds, so a circuit that never failed holds no ring, and one that fails gets the very window it
+ * would have had.
+ */
+export interface QuietWindow {
+  readonly _tag: "Quiet"
+  calls: number
+  /** When its first call was recorded (ms): where the full window would have started. */
+  readonly start: number
+}
+
+/** The full window a quiet one stands for. */
+export const materialize = (spec: WindowSpec, quiet: QuietWindow): Window => {
+  const window = make(spec, quiet.start)
+  if (window._tag === "Count") {
+    window.calls = Math.min(quiet.calls, window.outcomes.length)
+    window.next = quiet.calls % window.outcomes.length
+  } else {
+    window.counts[0] = quiet.calls
+    window.calls = quiet.calls
+  }
+  return window
+}
+
+/** Whether a success at `now` stays in a quiet window's first bucket (always, for a count window). */
+export const staysQuiet = (spec: WindowSpec, quiet: QuietWindow, now: number): boolean => {
+  if (spec._tag === "Count") return true
+  const bucketMillis = Math.max(1, spec.millis / spec.buckets)
+  return now - Math.floor(quiet.start / bucketMillis) * bucketMillis < bucketMillis
+}
+
+/** The calls a quiet window still holds at `now` (its bucket leaves a time window after `buckets` steps). */
+export const quietCalls = (spec: WindowSpec, quiet: QuietWindow, now: number): number => {
+  if (spec._tag === "Count") return Math.min(quiet.calls, spec.size)
+  const bucketMillis = Math.max(1, spec.millis / spec.buckets)
+  const steps = Math.floor((now - Math.floor(quiet.start / bucketMillis) * bucketMillis) / bucketMillis)
+  return steps >= spec.buckets ? 0 : quiet.calls
+}
+
 /** An empty window for a spec. Time windows start at `now`. */
 export const make = (spec: WindowSpec, now: number): Window => {
   if (spec._tag === "Count") {

@@ -60,20 +60,18 @@ export class Circuit implements ClosedPath {
   publishedRejections = 0
   /** Used since the last eviction sweep. */
   touched = true
-  idleSince: number
+  /** Eviction sweeps since the circuit was last used (a small integer: a time would be a heap number per circuit). */
+  idleSweeps = 0
   readonly name: string
   readonly family: Family
   readonly store: StoredCircuit
   readonly local: LocalCircuit | undefined
-  /** The exit handler of closed calls without a slow-call rule, made on first use. */
-  onClosedExit: ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>) | undefined
 
   constructor(family: Family, name: string) {
     this.family = family
     this.name = name
     this.store = family.store.circuit(name, family.config, family.clock)
     this.local = this.store.local
-    this.idleSince = family.clock.currentTimeMillisUnsafe()
   }
 
   get [closedPathKey](): ClosedPath | undefined {
@@ -191,7 +189,8 @@ export class Circuit implements ClosedPath {
       if (local !== undefined && local.admitClosed()) {
         this.calls++
         if (this.family.slowerThan === undefined) {
-          return Effect.onExit(effect, this.onClosedExit ??= (exit) => this.closedExit(exit, 0) ?? NO_FINALIZER)
+          // A handler per call, not one kept per circuit: an idle keyed circuit would hold it (~140 bytes).
+          return Effect.onExit(effect, (exit) => this.closedExit(exit, 0) ?? NO_FINALIZER)
         }
         const start = this.now()
         return Effect.onExit(effect, (exit) => this.closedExit(exit, start) ?? NO_FINALIZER)

@@ -72,10 +72,11 @@ export const makeKeyed = <K>(
       for (const [key, circuit] of circuits) {
         if (circuit.touched) {
           circuit.touched = false
-          circuit.idleSince = now
+          circuit.idleSweeps = 0
           continue
         }
-        if (now - circuit.idleSince >= ttl && circuit.forgettable(now)) {
+        // Sweeps run every ttl / 2: idle for two of them is idle for ttl.
+        if (++circuit.idleSweeps >= 2 && circuit.forgettable(now)) {
           circuits.delete(key)
           idleDrops++
         }

@@ -65,7 +65,7 @@ export const forgettable = (state: M.State, now: number): boolean => {
   if (state.openings !== 0 && now - state.since < state.lastOpenFor) return false
   if (state.windows !== undefined) {
     for (const window of state.windows) {
-      if (window === undefined) continue
+      if (window === undefined || window._tag === "Quiet") continue
       W.advance(window, now)
       if (window.failures !== 0 || window.slow !== 0) return false
     }
