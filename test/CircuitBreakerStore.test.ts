@@ -1,7 +1,7 @@
 // The store service: breakers use the store of their context (memory by default); a store that
 // does not decide locally is asked for every admission and outcome, in public words.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer, Random } from "effect"
 import { TestClock } from "effect/testing"
 import { CircuitBreaker, CircuitBreakerStore } from "../src/index.ts"
 import { closedPathOf } from "../src/internal/breaker/circuit.ts"
@@ -74,4 +74,25 @@ describe("CircuitBreakerStore", () => {
       const found = yield* CircuitBreakerStore.current.pipe(Effect.provideService(CircuitBreakerStore.CircuitBreakerStore, custom))
       assert.strictEqual(found, custom)
     }))
+
+  it.effect("random interruption while a store admits and settles (an effect each) leaks no probe slot", () =>
+    Effect.forEach([1, 2, 3, 4, 5], (seed) =>
+      Effect.gen(function*() {
+        const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(1), openFor: "1 second", halfOpen: { probes: 3 }, log: false }).pipe(
+          Effect.provide(Layer.succeed(CircuitBreakerStore.CircuitBreakerStore, remoteLike([])))
+        )
+        yield* Effect.exit(breaker.execute(Effect.fail("down")))
+        yield* TestClock.adjust("1 second")
+        const fibers = yield* Effect.forEach(Array.from({ length: 30 }), () =>
+          Effect.forkChild(breaker.execute(Effect.sleep("10 seconds")), { startImmediately: true }))
+        const delays = yield* Effect.forEach(fibers, () => Random.nextIntBetween(0, 4))
+        for (let ms = 0; ms <= 4; ms++) {
+          yield* Effect.forEach(fibers.filter((_, i) => delays[i] === ms), (f) => Fiber.interrupt(f), { discard: true })
+          yield* TestClock.adjust("1 millis")
+        }
+        const state = yield* breaker.state
+        assert.isTrue(state._tag === "HalfOpen" && state.probesInFlight === 0, JSON.stringify(state))
+        const probes = yield* Effect.forEach(Array.from({ length: 3 }), () => Effect.forkChild(breaker.execute(Effect.succeed(1)), { startImmediately: true }))
+        assert.isTrue((yield* Effect.forEach(probes, Fiber.await)).every(Exit.isSuccess))
+      }).pipe(Random.withSeed(seed)), { discard: true }))
 })
