@@ -5,6 +5,7 @@ import { Effect, Exit, Fiber, Layer, Random } from "effect"
 import { TestClock } from "effect/testing"
 import { CircuitBreaker, CircuitBreakerStore } from "../src/index.ts"
 import { closedPathOf } from "../src/internal/breaker/circuit.ts"
+import { interruptRandomly } from "./support/interrupt.ts"
 
 /** A store that keeps state in memory but hides its local side, and logs what the breaker asks. */
 const remoteLike = (log: Array<string>): CircuitBreakerStore.CircuitBreakerStore["Service"] => ({
@@ -83,13 +84,8 @@ describe("CircuitBreakerStore", () => {
         )
         yield* Effect.exit(breaker.execute(Effect.fail("down")))
         yield* TestClock.adjust("1 second")
-        const fibers = yield* Effect.forEach(Array.from({ length: 30 }), () =>
-          Effect.forkChild(breaker.execute(Effect.sleep("10 seconds")), { startImmediately: true }))
-        const delays = yield* Effect.forEach(fibers, () => Random.nextIntBetween(0, 4))
-        for (let ms = 0; ms <= 4; ms++) {
-          yield* Effect.forEach(fibers.filter((_, i) => delays[i] === ms), (f) => Fiber.interrupt(f), { discard: true })
-          yield* TestClock.adjust("1 millis")
-        }
+        // 30 calls, each interrupted after a random number of ms (some before they even start)
+        yield* interruptRandomly(breaker, 30, 4)
         const state = yield* breaker.state
         assert.isTrue(state._tag === "HalfOpen" && state.probesInFlight === 0, JSON.stringify(state))
         const probes = yield* Effect.forEach(Array.from({ length: 3 }), () => Effect.forkChild(breaker.execute(Effect.succeed(1)), { startImmediately: true }))

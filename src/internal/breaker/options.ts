@@ -16,19 +16,17 @@ import { OptionsSchema } from "./schema.ts"
 /** How many openings of an `openFor` schedule are expanded; later openings reuse the last delay. */
 const SCHEDULE_STEPS = 32
 
-/** Breaker options as written (the public `CircuitBreaker.KeyedOptions` plus a health check). */
+/**
+ * Breaker options as written (the public `CircuitBreaker.Options` / `KeyedOptions`): only the
+ * fields read here are named; the schema decodes the rest.
+ */
 export interface Input {
-  readonly name?: string | undefined
   readonly trip?: RuleInput | ReadonlyArray<RuleInput> | undefined
   readonly openFor?: Duration.Input | Schedule.Schedule<unknown, unknown> | undefined
-  readonly maxOpenFor?: Duration.Input | undefined
-  readonly halfOpen?: { readonly probes?: number | undefined; readonly successesToClose?: number | undefined } | undefined
   readonly healthCheck?: { readonly every: Duration.Input; readonly closeOnSuccess?: boolean | undefined } | undefined
   readonly classify?: ((error: unknown) => Verdict) | undefined
   readonly log?: boolean | undefined
   readonly store?: StoreService | undefined
-  readonly idleTimeToLive?: Duration.Input | undefined
-  readonly maxCircuits?: number | undefined
 }
 
 /** What the public modules supply: the default classifier, the metrics, the store, schedule expansion. */

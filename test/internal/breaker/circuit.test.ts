@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Random, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { CircuitBreaker } from "../../../src/index.ts"
+import { interruptRandomly } from "../../support/interrupt.ts"
 
 const ok = Effect.succeed("ok")
 const tagOf = (breaker: CircuitBreaker.CircuitBreaker) => Effect.map(breaker.state, (s) => s._tag)
@@ -138,13 +139,7 @@ describe("random interruption leaks no probe slot", () => {
         if (state === "HalfOpen") yield* TestClock.adjust("1 second")
       }
       // 40 calls, each interrupted after a random number of ms (some before they even start)
-      const fibers = yield* Effect.forEach(Array.from({ length: 40 }), () =>
-        Effect.forkChild(breaker.execute(Effect.sleep("10 seconds")), { startImmediately: true }))
-      const delays = yield* Effect.forEach(fibers, () => Random.nextIntBetween(0, 5))
-      for (let ms = 0; ms <= 5; ms++) {
-        yield* Effect.forEach(fibers.filter((_, i) => delays[i] === ms), (f) => Fiber.interrupt(f), { discard: true })
-        yield* TestClock.adjust("1 millis")
-      }
+      yield* interruptRandomly(breaker, 40, 5)
       const after = yield* breaker.state
       assert.isTrue(after._tag !== "HalfOpen" || after.probesInFlight === 0, `slots held after interruption: ${JSON.stringify(after)}`)
       const stats = yield* breaker.stats
