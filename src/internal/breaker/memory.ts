@@ -13,6 +13,7 @@ import { ADMIT, forgettable, signalEvents, toAdmission, toEvent, toPublic } from
 
 /** The ticket of calls admitted by `admitClosed`: never a half-open generation, so it cannot settle a probe. */
 const CLOSED = -2
+const CLOSED_SUCCESS: M.Event = { _tag: "Success", ticket: CLOSED }
 
 /** One circuit's state in this process. */
 export class MemoryCircuit implements StoredCircuit, LocalCircuit {
@@ -50,7 +51,9 @@ export class MemoryCircuit implements StoredCircuit, LocalCircuit {
   }
 
   recordClosed(outcome: Outcome, now: number): Change | undefined {
-    return this.apply(toEvent(CLOSED, outcome), now)[1]
+    // A success is the common case (every call with a rate rule): no event allocated for it.
+    const event = outcome._tag === "Success" && !outcome.slow ? CLOSED_SUCCESS : toEvent(CLOSED, outcome)
+    return this.apply(event, now)[1]
   }
 
   rejectsAt(now: number): boolean {
