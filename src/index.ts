@@ -1,6 +1,6 @@
 /**
  * effect-resilience: retry policies as Effect `Schedule`s, typed `Transient`/`Permanent` failures,
- * circuit breakers on `Ref` state, and policies as validated data provided by `Layer`s.
+ * circuit breakers over a store (in memory or Redis), and policies as validated data provided by `Layer`s.
  *
  * @since 0.1.0
  */
