@@ -26,3 +26,5 @@ const after = process.memoryUsage().heapUsed
 const size = Effect.runSync(keyed.size)
 console.log(`${size} idle keyed circuits (${process.argv[2] === "consecutive" ? "consecutive(5)" : "consecutive(5) + 1-minute failureRate"}, one success each): ` +
   `${((after - before) / 1024 / 1024).toFixed(1)} MB heap, ${((after - before) / KEYS).toFixed(0)} bytes/key`)
+// The keyed breaker's eviction sweep keeps a fiber alive: end here.
+process.exit(0)

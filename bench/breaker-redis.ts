@@ -34,14 +34,13 @@ const measure = (label: string, breaker: CircuitBreaker.CircuitBreaker, calls: n
   })
 
 const program = Effect.gen(function*() {
-  const store = yield* CircuitBreakerStore.make({ prefix: "bench:" })
-  const consecutive = yield* CircuitBreaker.make({ name: "consecutive", log: false, store })
+  const shared = CircuitBreakerStore.layer({ prefix: "bench:" })
+  const consecutive = yield* CircuitBreaker.make({ name: "consecutive", log: false }).pipe(Effect.provide(shared))
   const rated = yield* CircuitBreaker.make({
     name: "rated",
     log: false,
-    store,
     trip: [CircuitBreaker.consecutive(5), CircuitBreaker.failureRate({ threshold: 0.5, minimumCalls: 10, window: "10 seconds" })]
-  })
+  }).pipe(Effect.provide(shared))
   const memory = yield* CircuitBreaker.make({ name: "memory", log: false })
   const rows = [
     yield* measure("in memory (reference)", memory, 20_000, 1),

@@ -28,6 +28,12 @@ const effectBreaker = Effect.runSync(
   )
 )
 const one = Effect.succeed(1)
+// An isolated circuit rejects every call: the cost of a rejection in an outage.
+const isolated = Effect.runSync(Scope.provide(CircuitBreaker.make({ name: "isolated", log: false }), scope))
+Effect.runSync(isolated.isolate)
+const rejected = Effect.exit(isolated.execute(one))
+const failedError = Effect.exit(Effect.suspend(() => Effect.fail(new Error("boom"))))
+const failedTagged = Effect.exit(Effect.suspend(() => Effect.fail({ _tag: "Busy" })))
 const guarded = breaker.execute(one)
 const guardedRated = rated.execute(one)
 const retried = breaker.execute(one).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false }))
@@ -55,6 +61,15 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "Retry.retry(breaker.execute(effect))", run: () => Effect.runPromise(retried) },
       { name: "Retry.retry({ ..., breaker }) (fused)", run: () => Effect.runPromise(fused) },
       { name: "effect/persistence CircuitBreaker.execute", run: () => Effect.runPromise(effectGuarded) }
+    ]
+  },
+  {
+    name: "breaker rejections (Effect)",
+    cases: [
+      { name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(one) },
+      { name: "Effect.fail(tagged object) (exit): the floor", run: () => Effect.runPromise(failedTagged) },
+      { name: "Effect.fail(new Error()) (exit)", run: () => Effect.runPromise(failedError) },
+      { name: "isolated CircuitBreaker.execute (BreakerOpen exit)", run: () => Effect.runPromise(rejected) }
     ]
   },
   {

@@ -14,7 +14,7 @@ import { Clock, Duration, Effect, Result, Schema } from "effect"
 import type { Transient } from "./Failure.ts"
 import { bounds, IntBetween, NumberBetween, PositiveDelay, Ratio, withDefault } from "./internal/fields.ts"
 import type { PolicyError } from "./internal/policyError.ts"
-import { SlidingCounts } from "./internal/slidingCounts.ts"
+import * as W from "./internal/window.ts"
 import { decodeOptions } from "./internal/strict.ts"
 import { TokenBucket } from "./internal/tokenBucket.ts"
 import type { Budget } from "./Retry.ts"
@@ -259,16 +259,17 @@ export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, Po
     const windowMillis = Duration.toMillis(decoded.success.window)
     const clock = yield* Clock.Clock
     const reserve = minPerSecond * (windowMillis / 1000)
-    const counts = new SlidingCounts(windowMillis, buckets, clock.currentTimeMillisUnsafe())
+    // Requests are the window's calls, granted retries its failures.
+    const counts = W.make({ _tag: "Time", millis: windowMillis, buckets }, clock.currentTimeMillisUnsafe()) as W.TimeWindow
     let requests = 0
     let granted = 0
     let denied = 0
-    const allowed = () => share * counts.requests + reserve
+    const allowed = () => share * counts.calls + reserve
     const statsUnsafe = (): Stats => {
-      counts.advance(clock.currentTimeMillisUnsafe())
+      W.advance(counts, clock.currentTimeMillisUnsafe())
       return {
         strategy: "ratio",
-        available: Math.max(0, Math.floor(allowed() - counts.retries)),
+        available: Math.max(0, Math.floor(allowed() - counts.failures)),
         requests,
         retriesGranted: granted,
         retriesDenied: denied
@@ -277,18 +278,18 @@ export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, Po
     const budget: RetryBudget = {
       onRequest: () => {
         requests++
-        counts.addRequest(clock.currentTimeMillisUnsafe())
+        W.add(counts, 1, 0, 0, clock.currentTimeMillisUnsafe())
       },
       onSuccess: () => {},
       tryAcquire: () =>
         Effect.sync(() => {
           const now = clock.currentTimeMillisUnsafe()
-          counts.advance(now)
-          if (counts.retries + 1 > allowed()) {
+          W.advance(counts, now)
+          if (counts.failures + 1 > allowed()) {
             denied++
             return false
           }
-          counts.addRetry(now)
+          W.add(counts, 0, 1, 0, now)
           granted++
           return true
         }),

@@ -3,7 +3,8 @@
  *
  * Metric names (DESIGN.md §2): `resilience_attempts_total`, `resilience_retries_total`,
  * `resilience_retry_delay_seconds`, `resilience_breaker_state`,
- * `resilience_breaker_transitions_total`, `resilience_rejections_total`,
+ * `resilience_breaker_transitions_total`, `resilience_breaker_evictions_total`,
+ * `resilience_rejections_total`,
  * `resilience_dead_letters_total`, `resilience_dead_letters_failed_total`,
  * `resilience_budget_exhausted_total`, with attributes
  * `{ operation, outcome | kind | from/to | reason }`.
@@ -47,6 +48,10 @@ export const metrics = {
   }),
   breakerTransitions: Metric.counter("resilience_breaker_transitions_total", {
     description: "Circuit transitions, by operation, from and to",
+    incremental: true
+  }),
+  breakerEvictions: Metric.counter("resilience_breaker_evictions_total", {
+    description: "Keyed circuits dropped, by operation and reason (idle | capacity)",
     incremental: true
   }),
   rejections: Metric.counter("resilience_rejections_total", {

@@ -1,6 +1,6 @@
 /**
  * effect-resilience: retry policies as Effect `Schedule`s, typed `Transient`/`Permanent` failures,
- * circuit breakers on `Ref` state, and policies as validated data provided by `Layer`s.
+ * circuit breakers over a store (in memory or Redis), and policies as validated data provided by `Layer`s.
  *
  * @since 0.1.0
  */
@@ -34,11 +34,20 @@ export * as Retry from "./Retry.ts"
 export * as Policy from "./Policy.ts"
 
 /**
- * Circuit breakers on `Ref` state: trip rules, half-open probes, health checks, keyed circuits.
+ * Circuit breakers over a store (in memory by default): trip rules, half-open probes, health
+ * checks, keyed circuits.
  *
  * @since 0.1.0
  */
 export * as CircuitBreaker from "./CircuitBreaker.ts"
+
+/**
+ * Where circuit breakers keep their circuits: the store service, its in-memory default, and the
+ * words a store speaks (admissions with fencing tokens, outcomes, changes).
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreakerStore from "./CircuitBreakerStore.ts"
 
 /**
  * Retry budgets shared by all calls of a policy, so retries cannot amplify an outage.

@@ -339,19 +339,3 @@ describe("CircuitBreaker: composition", () => {
       assert.strictEqual(yield* Ref.get(attempts), 2)
     }))
 })
-
-describe("CircuitBreaker.keyed", () => {
-  it.effect("one circuit per key, evicted when idle", () =>
-    Effect.gen(function*() {
-      const hosts = yield* CircuitBreaker.keyed<string>({ name: "hosts", trip: CircuitBreaker.consecutive(1), idleTimeToLive: "1 minute", log: false })
-      yield* Effect.exit(hosts.execute("a", boom))
-      assert.strictEqual(yield* hosts.execute("b", ok), "ok")
-      const a = yield* hosts.get("a")
-      assert.strictEqual((yield* a.state)._tag, "Open")
-      const e = yield* Effect.flip(hosts.execute("a", ok))
-      assert.strictEqual(e._tag === "BreakerOpen" && e.name, "hosts/a")
-      assert.strictEqual(yield* hosts.size, 2)
-      yield* TestClock.adjust("3 minutes")
-      assert.strictEqual(yield* hosts.size, 0)
-    }))
-})

@@ -9,7 +9,7 @@ import { Redis } from "effect/persistence"
 import { inject } from "vitest"
 import { CircuitBreaker } from "../../src/index.ts"
 import { CircuitBreakerStore } from "../../src/redis/index.ts"
-import { sharedBreakerOptions, sharedOpenForMillis, storeTimeout } from "./fixtures/sharedBreaker.ts"
+import { sharedBreakerOptions, sharedOpenForMillis, sharedStoreOptions } from "./fixtures/sharedBreaker.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 import { killAll, runWorker, startWorker } from "./workers.ts"
 
@@ -27,8 +27,9 @@ describe("several processes on one Redis", () => {
       Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(redisLayer(port))))
     // Trip the shared circuit from this process (same options as the workers), at Redis time `trippedAt`.
     const trippedAt = await withRedis(Effect.gen(function*() {
-      const store = yield* CircuitBreakerStore.make({ prefix, storeTimeout })
-      const breaker = yield* CircuitBreaker.make(sharedBreakerOptions(store))
+      const breaker = yield* CircuitBreaker.make(sharedBreakerOptions).pipe(
+        Effect.provide(CircuitBreakerStore.layer(sharedStoreOptions(prefix)))
+      )
       yield* Effect.flip(breaker.execute(Effect.fail("down")))
       assert.strictEqual((yield* CircuitBreakerStore.read("shared", { prefix })).tag, "Open")
       return yield* redisMillis

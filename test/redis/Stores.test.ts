@@ -22,7 +22,9 @@ describe("Redis stores", () => {
     Effect.gen(function*() {
       const prefix = uniquePrefix("shared")
       const options: CircuitBreaker.Options = { name: "db", trip: CircuitBreaker.consecutive(2), openFor: "10 seconds", log: false }
-      const a = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
+      // The store as a layer (the way programs provide it)…
+      const a = yield* CircuitBreaker.make(options).pipe(Effect.provide(CircuitBreakerStore.layer({ prefix, storeTimeout })))
+      // …and as the deprecated `store` option.
       const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
       const seen = yield* a.changes.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild({ startImmediately: true }))
       yield* Effect.flip(a.execute(Effect.fail("e1")))

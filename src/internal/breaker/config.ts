@@ -6,7 +6,7 @@
  */
 import { Duration } from "effect"
 import type { Config, Rule } from "./machine.ts"
-import type { WindowSpec } from "./window.ts"
+import type { WindowSpec } from "../window.ts"
 
 /** A rule as written by a user, before decoding. */
 export type RuleInput =

@@ -11,44 +11,20 @@
  *
  * @internal
  */
-import * as W from "./window.ts"
+import * as W from "../window.ts"
+import type { Change, CircuitConfig, Reason, StateTag, TripRule } from "./model.ts"
+
+export type { Reason, StateTag }
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------------------------
 
-/** A trip rule, as data. */
-export type Rule =
-  | { readonly _tag: "Consecutive"; readonly failures: number }
-  | {
-    readonly _tag: "FailureRate"
-    readonly threshold: number
-    readonly minimumCalls: number
-    readonly window: W.WindowSpec
-  }
-  | {
-    readonly _tag: "SlowCallRate"
-    readonly threshold: number
-    readonly slowerThan: number
-    readonly minimumCalls: number
-    readonly window: W.WindowSpec
-  }
+/** A trip rule, as data (the store's words). */
+export type Rule = TripRule
 
 /** Everything the machine needs, resolved to plain numbers (milliseconds). */
-export interface Config {
-  /** Trip when any rule says so. */
-  readonly rules: ReadonlyArray<Rule>
-  /** The open period of the k-th consecutive opening (k ≥ 1), in ms. */
-  readonly openFor: (opening: number) => number
-  /** Caps every open period, including one stretched by a retry-after hint. */
-  readonly maxOpenFor: number
-  /** Calls allowed in flight while half-open. */
-  readonly probes: number
-  /** Successful probes that close the circuit. */
-  readonly successesToClose: number
-  /** A passing health check closes the circuit instead of half-opening it. */
-  readonly closeOnHealthy: boolean
-}
+export type Config = CircuitConfig
 
 // ---------------------------------------------------------------------------------------------
 // States, events, transitions
@@ -71,8 +47,12 @@ export interface Closed extends Common {
   readonly _tag: "Closed"
   /** Consecutive failures. */
   readonly failures: number
-  /** One window per rule (undefined for consecutive rules); allocated on first use. */
-  readonly windows: Array<W.Window | undefined> | undefined
+  /**
+   * One window per rule (undefined for consecutive rules), allocated on first use: quiet (two
+   * numbers) while it has seen only successes in one bucket, a full ring from the first failure
+   * or slow call on.
+   */
+  readonly windows: Array<W.Window | W.QuietWindow | undefined> | undefined
 }
 
 /** Calls are rejected until `until`. */
@@ -96,9 +76,6 @@ export interface Isolated extends Common {
 /** A circuit's state. */
 export type State = Closed | Open | HalfOpen | Isolated
 
-/** The tag of a state. */
-export type StateTag = State["_tag"]
-
 /** What happens to a circuit. `ticket` is the generation returned by the `Admit` that let the call in. */
 export type Event =
   | { readonly _tag: "Admit" }
@@ -111,26 +88,8 @@ export type Event =
   | { readonly _tag: "Isolate" }
   | { readonly _tag: "Reset" }
 
-/** Why a circuit changed state. */
-export type Reason =
-  | "ConsecutiveFailures"
-  | "FailureRate"
-  | "SlowCallRate"
-  | "OpenElapsed"
-  | "ProbeFailed"
-  | "ProbesSucceeded"
-  | "HealthCheck"
-  | "Isolated"
-  | "Reset"
-
 /** A change of state. */
-export interface Transition {
-  readonly from: StateTag
-  readonly to: StateTag
-  /** When (ms since the epoch, from the breaker's clock). */
-  readonly at: number
-  readonly reason: Reason
-}
+export type Transition = Change
 
 /** `[next state, transition if the tag changed, ticket]`; the ticket is −1 for a rejected `Admit`. */
 export type Step = readonly [State, Transition | undefined, number]
@@ -213,7 +172,8 @@ const tripReason = (state: Closed, config: Config): Reason | undefined => {
       continue
     }
     const window = state.windows?.[i]
-    if (window === undefined || window.calls < rule.minimumCalls) continue
+    // A quiet window has no failure and no slow call: it cannot trip a rule.
+    if (window === undefined || window._tag === "Quiet" || window.calls < rule.minimumCalls) continue
     if (rule._tag === "FailureRate") {
       if (window.failures / window.calls >= rule.threshold) return "FailureRate"
     } else if (window.slow / window.calls >= rule.threshold) {
@@ -232,12 +192,27 @@ const recordWindows = (state: Closed, config: Config, bits: number, now: number)
     const rule = rules[i]!
     if (rule._tag === "Consecutive") continue
     if (windows === undefined) {
-      windows = new Array<W.Window | undefined>(rules.length)
+      windows = new Array<W.Window | W.QuietWindow | undefined>(rules.length)
       fresh = true
     }
-    let window = windows[i]
-    if (window === undefined) window = windows[i] = W.make(rule.window, now)
-    W.record(window, bits, now)
+    const window = windows[i]
+    if (window === undefined) {
+      if (bits === 0) {
+        windows[i] = { _tag: "Quiet", calls: 1, start: now }
+        continue
+      }
+      const full = windows[i] = W.make(rule.window, now)
+      W.record(full, bits, now)
+    } else if (window._tag === "Quiet") {
+      if (bits === 0 && W.staysQuiet(rule.window, window, now)) {
+        window.calls++
+        continue
+      }
+      const full = windows[i] = W.materialize(rule.window, window)
+      W.record(full, bits, now)
+    } else {
+      W.record(window, bits, now)
+    }
   }
   return fresh ? { ...state, windows } : state
 }
@@ -321,9 +296,7 @@ export const step = (state: State, event: Event, now: number, config: Config): S
     }
     case "Tick": {
       if (state._tag === "Open" && now >= state.until) return changed(state, halfOpen(state, now, 0), now, "OpenElapsed", 0)
-      if (state._tag === "Closed" && state.windows !== undefined) {
-        for (const window of state.windows) if (window !== undefined) W.advance(window, now)
-      }
+      if (state._tag === "Closed" && state.windows !== undefined) advanceWindows(state.windows, config, now)
       return same(state, 0)
     }
     case "Healthy": {
@@ -349,6 +322,20 @@ export const step = (state: State, event: Event, now: number, config: Config): S
   }
 }
 
+/** Moves every window to `now`; a quiet window whose first bucket has passed becomes a full one (as it would have advanced). */
+const advanceWindows = (windows: Array<W.Window | W.QuietWindow | undefined>, config: Config, now: number): void => {
+  for (let i = 0; i < windows.length; i++) {
+    const window = windows[i]
+    if (window === undefined) continue
+    const rule = config.rules[i]!
+    if (window._tag !== "Quiet") W.advance(window, now)
+    else if (rule._tag !== "Consecutive" && !W.staysQuiet(rule.window, window, now)) {
+      const full = windows[i] = W.materialize(rule.window, window)
+      W.advance(full, now)
+    }
+  }
+}
+
 /** Does any rule look at slow calls? */
 export const hasSlowRule = (config: Config): boolean => config.rules.some((rule) => rule._tag === "SlowCallRate")
 
@@ -363,11 +350,20 @@ export const rates = (
   now: number
 ): { readonly calls: number; readonly failureRate: number; readonly slowCallRate: number } | undefined => {
   if (state._tag !== "Closed" || state.windows === undefined) return undefined
-  let best: W.Window | undefined
+  let best: W.Totals | undefined
   for (let i = 0; i < config.rules.length; i++) {
     const window = state.windows[i]
-    if (window !== undefined) W.advance(window, now)
-    if (window !== undefined && (best === undefined || window.calls > best.calls)) best = window
+    const rule = config.rules[i]!
+    if (window === undefined || rule._tag === "Consecutive") continue
+    let totals: W.Totals
+    if (window._tag === "Quiet") {
+      // Read without materializing: stats must not grow an idle circuit.
+      totals = { calls: W.quietCalls(rule.window, window, now), failures: 0, slow: 0 }
+    } else {
+      W.advance(window, now)
+      totals = window
+    }
+    if (best === undefined || totals.calls > best.calls) best = totals
   }
   if (best === undefined || best.calls === 0) return { calls: 0, failureRate: 0, slowCallRate: 0 }
   return { calls: best.calls, failureRate: best.failures / best.calls, slowCallRate: best.slow / best.calls }

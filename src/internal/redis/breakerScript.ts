@@ -16,7 +16,7 @@
  */
 import { Redis } from "effect/persistence"
 import type * as M from "../breaker/machine.ts"
-import type * as W from "../breaker/window.ts"
+import type * as W from "../window.ts"
 
 const lua = `
 local key = KEYS[1]
@@ -31,6 +31,8 @@ if now == nil then
 end
 local lease = tonumber(ARGV[7])
 local idle = tonumber(ARGV[8])
+-- The caller's name for the probe slot an admission may take (fencing: "L" releases it by name).
+local leaseId = ARGV[9] or ""
 
 local function fmt(n)
   if n == math.floor(n) and n > -1e15 and n < 1e15 then return string.format("%.0f", n) end
@@ -176,7 +178,14 @@ local function decode(raw)
   local s = { tag = f[1], since = tonumber(f[2]), gen = tonumber(f[3]), openings = tonumber(f[4]),
     lastOpenFor = tonumber(f[5]), failures = tonumber(f[6]), untilAt = tonumber(f[7]), inFlight = tonumber(f[8]),
     successes = tonumber(f[9]), leases = {}, windows = nil }
-  for _, l in ipairs(split(parts[2], " ")) do s.leases[#s.leases + 1] = tonumber(l) end
+  for _, l in ipairs(split(parts[2], " ")) do
+    local at = string.find(l, ":", 1, true)
+    if at then
+      s.leases[#s.leases + 1] = { at = tonumber(string.sub(l, 1, at - 1)), id = string.sub(l, at + 1) }
+    else
+      s.leases[#s.leases + 1] = { at = tonumber(l), id = "" }
+    end
+  end
   local ws = split(parts[3], "/")
   if #ws > 0 then
     s.windows = {}
@@ -188,7 +197,10 @@ local function encode(s)
   local head = table.concat({ s.tag, fmt(s.since), fmt(s.gen), fmt(s.openings), fmt(s.lastOpenFor), fmt(s.failures),
     fmt(s.untilAt), fmt(s.inFlight), fmt(s.successes) }, " ")
   local ls = {}
-  for i = 1, #s.leases do ls[i] = fmt(s.leases[i]) end
+  for i = 1, #s.leases do
+    local l = s.leases[i]
+    if l.id == "" then ls[i] = fmt(l.at) else ls[i] = fmt(l.at) .. ":" .. l.id end
+  end
   local ws = ""
   if s.windows then
     local parts = {}
@@ -205,7 +217,7 @@ local function closedFrom(s, openings)
 end
 local function halfOpenFrom(s, inFlight)
   local leases = {}
-  if inFlight == 1 then leases[1] = now + lease end
+  if inFlight == 1 then leases[1] = { at = now + lease, id = leaseId } end
   return { tag = "H", since = now, gen = s.gen + 1, openings = s.openings, lastOpenFor = s.lastOpenFor, failures = 0,
     untilAt = 0, inFlight = inFlight, successes = 0, leases = leases, windows = nil }
 end
@@ -239,8 +251,16 @@ local function tripReason(s)
   end
   return nil
 end
+-- Frees the slot of the caller's lease, by name when it has one, else the oldest.
 local function dropLease(s)
+  if leaseId ~= "" then
+    for i = 1, #s.leases do
+      if s.leases[i].id == leaseId then table.remove(s.leases, i); return true end
+    end
+    return false
+  end
   if #s.leases > 0 then table.remove(s.leases, 1) end
+  return true
 end
 
 local raw = redis.call("GET", key)
@@ -249,7 +269,7 @@ local dirty = raw == false
 -- Probe leases: a probe whose process died frees its slot when its lease expires.
 if state.tag == "H" and #state.leases > 0 then
   local kept = {}
-  for _, l in ipairs(state.leases) do if l > now then kept[#kept + 1] = l end end
+  for _, l in ipairs(state.leases) do if l.at > now then kept[#kept + 1] = l end end
   if #kept ~= #state.leases then
     state.leases = kept
     state.inFlight = #kept
@@ -277,7 +297,7 @@ if ev == "A" then
       outTicket = -1
     else
       state.inFlight = state.inFlight + 1
-      state.leases[#state.leases + 1] = now + lease
+      state.leases[#state.leases + 1] = { at = now + lease, id = leaseId }
       dirty = true
       outTicket = state.gen
     end
@@ -340,6 +360,12 @@ elseif ev == "I" then
     dropLease(state)
     dirty = true
   end
+elseif ev == "L" then
+  -- An admission its caller gave up on (no reply in time): free its probe slot if it took one.
+  if state.tag == "H" and leaseId ~= "" and state.inFlight > 0 and dropLease(state) then
+    state.inFlight = state.inFlight - 1
+    dirty = true
+  end
 elseif ev == "T" then
   if state.tag == "O" and now >= state.untilAt then
     nextState = halfOpenFrom(state, 0)
@@ -389,9 +415,9 @@ return { encoded, fromTag, reason or "", fmt(outTicket), fmt(now) }
 export type Reply = readonly [string, string, string, string, string]
 
 /** Event codes understood by the script. `G` reads the state without changing it. */
-export type Code = "A" | "S" | "W" | "F" | "I" | "T" | "H" | "X" | "R" | "G"
+export type Code = "A" | "S" | "W" | "F" | "I" | "T" | "H" | "X" | "R" | "G" | "L"
 
-/** The breaker script: key, event code, ticket, failure-was-slow, retry-after hint, explicit now, config, lease, idle. */
+/** The breaker script: key, event code, ticket, failure-was-slow, retry-after hint, explicit now, config, lease, idle, lease id. */
 export const script = Redis.script(
   (
     key: string,
@@ -402,7 +428,8 @@ export const script = Redis.script(
     now: number | undefined,
     config: string,
     leaseMillis: number,
-    idleMillis: number
+    idleMillis: number,
+    leaseId: string = ""
   ) => [
     key,
     code,
@@ -412,7 +439,8 @@ export const script = Redis.script(
     now === undefined ? "" : String(now),
     config,
     String(leaseMillis),
-    String(idleMillis)
+    String(idleMillis),
+    leaseId
   ],
   { lua, numberOfKeys: 1 }
 ).withReturnType<Reply>()

@@ -35,8 +35,13 @@ export class Guard {
     this.clock = clock
   }
 
-  /** The command's result, or `undefined` when Redis failed, timed out or is being skipped. */
-  run<A, E>(command: Effect.Effect<A, E>): Effect.Effect<A | undefined> {
+  /**
+   * The command's result, or `undefined` when Redis failed, timed out or is being skipped. When
+   * the command was sent but no reply came, `abandoned` runs in the background: Redis may still
+   * apply the command later (a paused server, a slow network), and the caller has already taken
+   * its fallback, so the command's effect must be undone (a probe slot released).
+   */
+  run<A, E>(command: Effect.Effect<A, E>, abandoned?: Effect.Effect<unknown, unknown>): Effect.Effect<A | undefined> {
     return Effect.suspend(() => {
       if (this.down && this.clock.currentTimeMillisUnsafe() < this.skipUntil) {
         this.unavailable++
@@ -59,11 +64,13 @@ export class Guard {
           }
           this.unavailable++
           this.skipUntil = this.clock.currentTimeMillisUnsafe() + this.options.retryEvery
-          if (this.down) return Effect.succeed(undefined)
+          // Sent on the same connection after the command, so Redis applies it after the command.
+          const undo = abandoned === undefined ? Effect.void : Effect.asVoid(Effect.forkDetach(Effect.ignore(abandoned)))
+          if (this.down) return Effect.as(undo, undefined)
           this.down = true
           const cause = result._tag === "Failure" ? result.failure : `no reply within ${this.options.timeout} ms`
           return Effect.as(
-            Effect.logWarning(`Redis ${this.options.what}: store unavailable, ${this.options.fallback}`, cause),
+            Effect.andThen(undo, Effect.logWarning(`Redis ${this.options.what}: store unavailable, ${this.options.fallback}`, cause)),
             undefined
           )
         })

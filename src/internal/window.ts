@@ -1,8 +1,9 @@
 /**
- * Sliding windows of call outcomes for the breaker's rate rules: a count window (the last N
- * outcomes, a ring buffer with running totals) and a time window (a ring of buckets advanced
- * lazily by `now`). Recording and reading are O(1) (the time window touches at most its bucket
- * count when it advances). No Effect, no clock: time is passed in.
+ * Sliding windows of counts: a count window (the last N call outcomes, a ring buffer with running
+ * totals) and a time window (a ring of buckets advanced lazily by `now`). The breaker's rate rules
+ * keep calls, failures and slow calls in them; the retry budget keeps requests and retries in a
+ * time window's first two counters. Recording and reading are O(1) (the time window touches at
+ * most its bucket count when it advances). No Effect, no clock: time is passed in.
  *
  * A window is a linear value: the machine owns it and updates it in place, so a decision does not
  * allocate. Callers that need a snapshot read the totals.
@@ -51,6 +52,47 @@ export interface TimeWindow extends Totals {
 
 /** Either window. */
 export type Window = CountWindow | TimeWindow
+
+/**
+ * A window that has seen only successes, all of them in its first bucket (any number of them, for
+ * a count window): two numbers instead of a ring. It stands for exactly the window `materialize`
+ * builds, so a circuit that never failed holds no ring, and one that fails gets the very window it
+ * would have had.
+ */
+export interface QuietWindow {
+  readonly _tag: "Quiet"
+  calls: number
+  /** When its first call was recorded (ms): where the full window would have started. */
+  readonly start: number
+}
+
+/** The full window a quiet one stands for. */
+export const materialize = (spec: WindowSpec, quiet: QuietWindow): Window => {
+  const window = make(spec, quiet.start)
+  if (window._tag === "Count") {
+    window.calls = Math.min(quiet.calls, window.outcomes.length)
+    window.next = quiet.calls % window.outcomes.length
+  } else {
+    window.counts[0] = quiet.calls
+    window.calls = quiet.calls
+  }
+  return window
+}
+
+/** Whether a success at `now` stays in a quiet window's first bucket (always, for a count window). */
+export const staysQuiet = (spec: WindowSpec, quiet: QuietWindow, now: number): boolean => {
+  if (spec._tag === "Count") return true
+  const bucketMillis = Math.max(1, spec.millis / spec.buckets)
+  return now - Math.floor(quiet.start / bucketMillis) * bucketMillis < bucketMillis
+}
+
+/** The calls a quiet window still holds at `now` (its bucket leaves a time window after `buckets` steps). */
+export const quietCalls = (spec: WindowSpec, quiet: QuietWindow, now: number): number => {
+  if (spec._tag === "Count") return Math.min(quiet.calls, spec.size)
+  const bucketMillis = Math.max(1, spec.millis / spec.buckets)
+  const steps = Math.floor((now - Math.floor(quiet.start / bucketMillis) * bucketMillis) / bucketMillis)
+  return steps >= spec.buckets ? 0 : quiet.calls
+}
 
 /** An empty window for a spec. Time windows start at `now`. */
 export const make = (spec: WindowSpec, now: number): Window => {
@@ -101,6 +143,19 @@ export const advance = (window: Window, now: number): void => {
   window.headStart += steps * window.bucketMillis
 }
 
+/** Adds to a time window's current bucket (any counter may be 0), after advancing it to `now`. */
+export const add = (window: TimeWindow, calls: number, failures: number, slow: number, now: number): void => {
+  advance(window, now)
+  const at = window.head * 3
+  const counts = window.counts
+  counts[at] = counts[at]! + calls
+  counts[at + 1] = counts[at + 1]! + failures
+  counts[at + 2] = counts[at + 2]! + slow
+  window.calls += calls
+  window.failures += failures
+  window.slow += slow
+}
+
 /** Records one call: `bits` is a combination of `FAILED` and `SLOW`. */
 export const record = (window: Window, bits: number, now: number): void => {
   const failed = bits & FAILED ? 1 : 0
@@ -120,17 +175,5 @@ export const record = (window: Window, bits: number, now: number): void => {
     window.slow += slow
     return
   }
-  advance(window, now)
-  const at = window.head * 3
-  const counts = window.counts
-  counts[at]!++
-  window.calls++
-  if (failed) {
-    counts[at + 1]!++
-    window.failures++
-  }
-  if (slow) {
-    counts[at + 2]!++
-    window.slow++
-  }
+  add(window, 1, failed, slow, now)
 }

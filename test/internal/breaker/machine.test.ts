@@ -1,8 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Schema } from "effect"
-import * as M from "../src/internal/breaker/machine.ts"
-import * as W from "../src/internal/breaker/window.ts"
-import { countConfig } from "./support/breakerConfig.ts"
+import * as M from "../../../src/internal/breaker/machine.ts"
+import { countConfig } from "../../support/breakerConfig.ts"
 
 // The machine under test: see test/support/breakerConfig.ts.
 const config: M.Config = countConfig
@@ -196,30 +195,5 @@ describe("CircuitBreaker machine (model-based)", () => {
     for (const reason of ["ConsecutiveFailures", "FailureRate", "OpenElapsed", "ProbeFailed", "ProbesSucceeded", "HealthCheck"]) {
       assert.isTrue(reasons.has(reason), reason)
     }
-  })
-})
-
-describe("windows", () => {
-  it("count window keeps running totals of the last N outcomes", () => {
-    const w = W.make({ _tag: "Count", size: 3 }, 0)
-    for (const bits of [W.FAILED, 0, W.FAILED | W.SLOW, W.SLOW, 0]) W.record(w, bits, 0)
-    // last three: FAILED|SLOW, SLOW, 0
-    assert.deepStrictEqual([w.calls, w.failures, w.slow], [3, 1, 2])
-  })
-
-  it("time window drops buckets lazily as time passes", () => {
-    const w = W.make({ _tag: "Time", millis: 1000, buckets: 10 }, 0)
-    W.record(w, W.FAILED, 0)
-    W.record(w, 0, 450)
-    W.record(w, W.FAILED, 950)
-    assert.deepStrictEqual([w.calls, w.failures], [3, 2])
-    W.advance(w, 1000) // the bucket of t = 0 leaves
-    assert.deepStrictEqual([w.calls, w.failures], [2, 1])
-    W.advance(w, 1500) // t = 450 leaves
-    assert.deepStrictEqual([w.calls, w.failures], [1, 1])
-    W.advance(w, 10_000)
-    assert.deepStrictEqual([w.calls, w.failures], [0, 0])
-    W.record(w, W.SLOW, 10_001)
-    assert.deepStrictEqual([w.calls, w.failures, w.slow], [1, 0, 1])
   })
 })

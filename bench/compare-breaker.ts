@@ -1,0 +1,41 @@
+// Before/after comparison of the breaker in one process (interleaved rounds): imports the old
+// source tree from BASE (a checkout of the commit to compare against) and this one.
+//   BASE=/tmp/bbase node bench/compare-breaker.ts
+import { Effect, Scope } from "effect"
+import { runGroups, toMarkdown } from "./harness.ts"
+
+const base = process.env.BASE
+if (base === undefined) throw new Error("set BASE to a checkout to compare against")
+const trees = { before: await import(`${base}/src/index.ts`), after: await import("../src/index.ts") }
+const one = Effect.succeed(1)
+const scope = Effect.runSync(Scope.make())
+const cases = []
+for (const [label, lib] of Object.entries(trees)) {
+  const { CircuitBreaker, Retry } = lib as typeof import("../src/index.ts")
+  const make = (options: Parameters<typeof CircuitBreaker.make>[0]) => Effect.runSync(Scope.provide(CircuitBreaker.make(options), scope))
+  const breaker = make({ name: "bench", log: false })
+  const rated = make({
+    name: "rated",
+    log: false,
+    trip: [CircuitBreaker.consecutive(5), CircuitBreaker.failureRate({ threshold: 0.5, minimumCalls: 10, window: "10 seconds" })]
+  })
+  const isolated = make({ name: "isolated", log: false })
+  Effect.runSync(isolated.isolate)
+  const guarded = breaker.execute(one)
+  const guardedRated = rated.execute(one)
+  const retried = breaker.execute(one).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false }))
+  const fused = one.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false, breaker }))
+  const rejected = Effect.exit(isolated.execute(one))
+  cases.push(
+    { name: `${label}: execute (consecutive)`, run: () => Effect.runPromise(guarded) },
+    { name: `${label}: execute (consecutive + 10 s failureRate)`, run: () => Effect.runPromise(guardedRated) },
+    { name: `${label}: Retry.retry(breaker.execute)`, run: () => Effect.runPromise(retried) },
+    { name: `${label}: Retry.retry({ breaker }) fused`, run: () => Effect.runPromise(fused) },
+    { name: `${label}: isolated rejection (exit)`, run: () => Effect.runPromise(rejected) }
+  )
+}
+const results = await runGroups([{
+  name: "breaker before/after",
+  cases: [{ name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(one) }, ...cases]
+}], { rounds: Number(process.env.ROUNDS ?? 5) })
+console.log(toMarkdown(results))

@@ -1,0 +1,54 @@
+/**
+ * The breaker's rejection error. An open circuit is exactly when callers hammer a dependency, so a
+ * rejection must be cheap. Capturing a stack trace is most of the cost of an `Error` (and even
+ * with `Error.stackTraceLimit = 0`, V8's error constructor stays the dearest part of a rejection),
+ * so the breaker builds its rejections with `BreakerOpen.fast`: an object on `BreakerOpen`'s
+ * prototype with its fields set, not run through `Error`'s constructor. It is still
+ * `instanceof Error`, tagged and yieldable; its `stack` is only `BreakerOpen: <message>` (a trace
+ * would point inside the library anyway). `new BreakerOpen(...)` also skips the trace.
+ *
+ * @internal
+ */
+import { Data, Duration } from "effect"
+
+const Base = Data.TaggedError("BreakerOpen")<{
+  readonly name: string
+  readonly retryAfter: Duration.Duration | undefined
+}>
+
+/** A call rejected by an open, busy half-open or isolated circuit. */
+export class BreakerOpen extends Base {
+  constructor(args: { readonly name: string; readonly retryAfter: Duration.Duration | undefined }) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      super(args)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+    // V8 would name the error by its `name` field (the breaker's): use the prototype's `stack`.
+    delete (this as { stack?: string }).stack
+  }
+
+  /** A rejection built without running `Error`'s constructor (the breaker's hot rejection path). */
+  static fast(name: string, retryAfter: Duration.Duration | undefined): BreakerOpen {
+    const error = Object.create(BreakerOpen.prototype) as { -readonly [K in keyof BreakerOpen]: BreakerOpen[K] }
+    error._tag = "BreakerOpen"
+    error.name = name
+    error.retryAfter = retryAfter
+    return error as BreakerOpen
+  }
+
+  override get message(): string {
+    const after = this.retryAfter === undefined ? "" : `; retry after ${Duration.format(this.retryAfter)}`
+    return `Circuit breaker ${this.name} is open${after}`
+  }
+}
+
+// Instances made by `fast` have no own `stack`: name the error, as a trace-less `Error` would.
+Object.defineProperty(BreakerOpen.prototype, "stack", {
+  get(this: BreakerOpen) {
+    return `BreakerOpen: ${this.message}`
+  },
+  configurable: true
+})
