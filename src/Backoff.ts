@@ -17,6 +17,7 @@
 import { Duration, Effect, Pull, Random, Schedule } from "effect"
 import { dual } from "effect/Function"
 import * as delays_ from "./internal/delays.ts"
+import { hintOf } from "./internal/hints.ts"
 import type { RetryPolicy } from "./Policy.ts"
 
 const millisOf = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
@@ -217,17 +218,6 @@ export const within: {
 })
 
 /**
- * Reads a server's retry hint from a schedule input (a `Transient` failure's `retryAfter`).
- *
- * @internal
- */
-export const retryAfterOf = (input: unknown): Duration.Duration | undefined => {
-  if (typeof input !== "object" || input === null) return undefined
-  const hint = (input as { readonly retryAfter?: unknown }).retryAfter
-  return Duration.isDuration(hint) ? hint : undefined
-}
-
-/**
  * Like `honorRetryAfter`, with the longest hint worth waiting for: a failure whose hint is above
  * `max` ends the schedule instead of becoming a sleep the caller never allowed.
  *
@@ -244,11 +234,11 @@ export const honorRetryAfterUpTo: {
 } = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R> => {
   const cap = millisOf(max)
   const stretched = Schedule.modifyDelay(self, ({ duration, input }) => {
-    const hint = retryAfterOf(input)
+    const hint = hintOf(input)
     return Effect.succeed(hint === undefined ? duration : Duration.max(duration, hint))
   })
   return Schedule.while(stretched, ({ input }) => {
-    const hint = retryAfterOf(input)
+    const hint = hintOf(input)
     return hint === undefined || Duration.toMillis(hint) <= cap
   })
 })

@@ -14,6 +14,7 @@
 import { Duration, Effect, Result, Schema, SchemaTransformation } from "effect"
 import { BulkheadPolicy } from "./Bulkhead.ts"
 import { BreakerPolicy, WindowSchema } from "./CircuitBreaker.ts"
+import { PipelineLetters } from "./DeadLetter.ts"
 import { HedgePolicy } from "./Hedge.ts"
 import { defaultMaxRetryAfterMillis, type JitterMode } from "./internal/delays.ts"
 import { bounds, Delay as DelaySchema, type DelayInput, IntBetween, Ratio, toDuration, withDefault } from "./internal/fields.ts"
@@ -368,7 +369,17 @@ export const PipelinePolicy = Schema.Struct({
   attemptTimeout: Schema.optionalKey(Delay),
   bulkhead: Schema.optionalKey(BulkheadPolicy),
   hedge: Schema.optionalKey(HedgePolicy),
-  deadLetters: withDefault(Schema.Boolean, false),
+  /**
+   * Keep a dead letter of each call that fails for good (in the `DeadLetter.DeadLetters` service):
+   * `true`, or `{ rejected: true }` to keep letters of calls an open circuit or a full bulkhead
+   * rejected too.
+   */
+  deadLetters: withDefault(Schema.Union([Schema.Boolean, PipelineLetters]), false),
+  /**
+   * Call tags (`execute(effect, { tags })`) that become metric attributes. Other tags still reach
+   * dead letters and log annotations, but not metrics, so the series stay bounded.
+   */
+  tags: Schema.optionalKey(Schema.Array(Schema.NonEmptyString)),
   /** A span per protected call, with an event per retry. */
   spans: withDefault(Schema.Boolean, false),
   /**

@@ -8,147 +8,56 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Option, Result, type Scope } from "effect"
-import * as Backoff from "./Backoff.ts"
-import * as Bulkhead from "./Bulkhead.ts"
-import * as CircuitBreaker from "./CircuitBreaker.ts"
-import * as DeadLetter from "./DeadLetter.ts"
-import type { Permanent, Transient } from "./Failure.ts"
-import * as Hedge from "./Hedge.ts"
-import { kindOf } from "./internal/errorInfo.ts"
+import { Cause, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Result, Scope } from "effect"
 import { DelayAtLeast } from "./internal/fields.ts"
-import { fuse } from "./internal/fused.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
 import { suggest } from "./internal/policyError.ts"
 import { coerce, decodeStrict, type Leaf, leaves } from "./internal/strict.ts"
-import type { Kind } from "./internal/kind.ts"
+import * as P from "./Pipeline.ts"
 import * as Policy from "./Policy.ts"
-import * as Retry from "./Retry.ts"
-import * as RetryBudget from "./RetryBudget.ts"
-import * as Telemetry from "./Telemetry.ts"
-import * as Timeout from "./Timeout.ts"
 
 /**
- * What a pipeline's `execute` can fail with: the retry verdicts over the call's own errors and the
- * guards' (attempt timeout, open circuit), a total timeout, or a full bulkhead.
+ * What a pipeline's `execute` can fail with (see `Pipeline.PipelineError`).
  *
  * @since 0.1.0
+ * @category models
  */
-export type PipelineError<E> =
-  | Retry.RetryError<E | Transient<Timeout.TimeoutExceeded> | CircuitBreaker.BreakerOpen>
-  | Permanent<Timeout.TimeoutExceeded>
-  | Bulkhead.BulkheadFull
+export type PipelineError<E> = P.PipelineError<E>
 
 /**
- * A snapshot of what a pipeline has done: its telemetry plus its guards' own stats.
+ * A snapshot of what a pipeline has done (see `Pipeline.Stats`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Stats extends Telemetry.Stats {
-  readonly breaker: CircuitBreaker.Stats | undefined
-  readonly budget: RetryBudget.Stats | undefined
-  readonly bulkhead: Bulkhead.Stats | undefined
-}
+export type Stats = P.Stats
 
 /**
- * A policy made runnable.
+ * A policy made runnable (see `Pipeline.Pipeline`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Pipeline {
-  readonly name: string
-  readonly policy: Policy.PipelinePolicy
-  /** Runs an effect through every stage of the policy. */
-  readonly execute: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, PipelineError<E>, R>
-  /** Publishes telemetry, then returns a snapshot. */
-  readonly stats: Effect.Effect<Stats>
-  readonly breaker: CircuitBreaker.CircuitBreaker | undefined
-  readonly budget: RetryBudget.RetryBudget | undefined
-  readonly bulkhead: Bulkhead.Bulkhead | undefined
-  readonly recorder: Telemetry.Recorder
-}
+export type Pipeline = P.Pipeline
 
 /**
- * What `make` accepts: a pipeline policy (or a preset) as data, decoded and validated.
+ * What `make` and the layers accept: a pipeline policy (or a preset) as data.
  *
  * @since 0.1.0
+ * @category models
  */
-export type Input = Policy.PipelinePolicyInput
+export type Input = P.Input
 
 /**
- * Code-only options that data cannot express.
+ * Code-only options of a pipeline (see `Pipeline.MakeOptions`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface MakeOptions {
-  /** The pipeline's name (defaults to the policy's `name`, then `"default"`). */
-  readonly name?: string | undefined
-  /** A background health check for the circuit (see `CircuitBreaker.HealthCheck`). */
-  readonly healthCheck?: CircuitBreaker.HealthCheck | undefined
-  /** Tags for dead letters (service, region, …). */
-  readonly tags?: Readonly<Record<string, string>> | undefined
-  /** Log retries and breaker transitions. Default `true`. */
-  readonly log?: boolean | undefined
-  /** Where the circuit's state lives (e.g. `effect-resilience/redis`'s `CircuitBreakerStore`); default in memory. */
-  readonly breakerStore?: CircuitBreaker.StoreFactory | undefined
-  /** A shared retry budget (e.g. `RetryBudgetStore.tokenBucket`), used instead of the policy's `budget`. */
-  readonly budget?: RetryBudget.RetryBudget | undefined
-}
-
-const breakerOptions = (
-  name: string,
-  policy: true | Policy.BreakerPolicy,
-  options: MakeOptions
-): CircuitBreaker.Options => {
-  const base = {
-    name,
-    log: options.log ?? true,
-    ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
-    ...(options.breakerStore ? { store: options.breakerStore } : {})
-  }
-  if (policy === true) return base
-  const trip: Array<CircuitBreaker.Rule> = []
-  if (policy.consecutiveFailures !== undefined) trip.push(CircuitBreaker.consecutive(policy.consecutiveFailures))
-  if (policy.failureRate !== undefined) trip.push(CircuitBreaker.failureRate(policy.failureRate))
-  if (policy.slowCallRate !== undefined) trip.push(CircuitBreaker.slowCallRate(policy.slowCallRate))
-  const openFor = policy.openForMultiplier === undefined
-    ? policy.openFor
-    : Backoff.exponential({ initial: policy.openFor, factor: policy.openForMultiplier })
-  return {
-    ...base,
-    ...(trip.length > 0 ? { trip } : {}),
-    openFor,
-    maxOpenFor: policy.maxOpenFor,
-    halfOpen: policy.halfOpen
-  }
-}
-
-const makeBudget = (policy: Policy.BudgetPolicy): Effect.Effect<RetryBudget.RetryBudget, Policy.PolicyError> => {
-  if (policy.type === "tokenBucket") {
-    const { type: _, ...options } = policy
-    return RetryBudget.tokenBucket(options)
-  }
-  const { type: _, ...options } = policy
-  return RetryBudget.ratio(options)
-}
-
-const rejectionReason = (error: unknown): string | undefined => {
-  const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
-  if (tag === "BulkheadFull") return "bulkhead_full"
-  if (tag === "BreakerOpen") return "circuit_open"
-  if (tag === "Permanent" && (error as Permanent<unknown>).kind === "CircuitOpen") return "circuit_open"
-  return undefined
-}
-
-const NOTHING = undefined as unknown as Effect.Effect<void>
-
-const isBudgetDenial = (error: unknown): boolean =>
-  error instanceof Retry.RetriesExhausted && error.reason === "budget"
+export type MakeOptions = P.MakeOptions
 
 /**
- * Builds a pipeline from a policy. Needs a `Scope` (the breaker's health check and the layer's
- * telemetry live in it). With `deadLetters: true`, letters go to the `DeadLetter.DeadLetters`
- * service if one is provided, else to a bounded in-memory store of the pipeline's own.
+ * Builds a pipeline from a policy; the same as `Pipeline.make`.
  *
  * @example
  * ```ts
@@ -161,159 +70,9 @@ const isBudgetDenial = (error: unknown): boolean =>
  * }))
  * ```
  * @since 0.1.0
+ * @category constructors
  */
-export const make = (
-  input: Input,
-  options: MakeOptions = {}
-): Effect.Effect<Pipeline, Policy.PolicyError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const policy = yield* Policy.decodePipeline(input)
-    const name = options.name ?? policy.name ?? "default"
-    const clock = yield* Clock.Clock
-    const recorder = Telemetry.makeRecorder(name)
-    const budget = options.budget ?? (policy.budget === undefined || policy.budget === false ? undefined : yield* makeBudget(policy.budget))
-    const breaker = policy.circuitBreaker === undefined || policy.circuitBreaker === false
-      ? undefined
-      : yield* CircuitBreaker.make(breakerOptions(name, policy.circuitBreaker, options))
-    const bulkhead = policy.bulkhead === undefined
-      ? undefined
-      : yield* Bulkhead.make({ ...policy.bulkhead, name })
-    const deadLetters = policy.deadLetters
-      ? yield* Effect.serviceOption(DeadLetter.DeadLetters).pipe(
-        Effect.flatMap(Option.match({
-          onSome: Effect.succeed,
-          onNone: () => Layer.build(DeadLetter.layerMemory()).pipe(Effect.map(Context.get(DeadLetter.DeadLetters)))
-        }))
-      )
-      : undefined
-    const tags = { ...options.tags }
-    const spans = policy.spans
-
-    const onRetry = (event: Retry.RetryEvent<unknown>): Effect.Effect<void> => {
-      const delayMs = Duration.toMillis(event.delay)
-      const recorded = recorder.recordRetry(event.error.kind, event.attempt, delayMs)
-      if (!spans) return recorded
-      return Effect.andThen(
-        recorded,
-        Effect.currentSpan.pipe(
-          Effect.tap((span) =>
-            Effect.sync(() =>
-              span.event("retry", clock.currentTimeNanosUnsafe(), {
-                attempt: event.attempt,
-                kind: event.error.kind,
-                delayMs
-              })
-            )
-          ),
-          Effect.ignore
-        )
-      )
-    }
-    // `retry: false` still classifies: a transient failure ends as RetriesExhausted after one attempt.
-    const retryOptions = policy.retry === false
-      ? { schedule: Backoff.fixed(0).pipe(Backoff.recurs(0)) }
-      : { ...(policy.retry ?? Policy.defaults) }
-    const planned = Retry.planFor<unknown, never>({
-      ...retryOptions,
-      operation: name,
-      onRetry,
-      budget,
-      log: options.log ?? true
-    } as Retry.RetryPolicyOptions<unknown>)
-    if (planned instanceof Policy.PolicyError) return yield* planned
-    // The total timeout wraps the retry: a server hint that would outlast it ends the retries at once.
-    const plan = policy.timeout === undefined ? planned : {
-      ...planned,
-      totalLimitMillis: Math.min(planned.totalLimitMillis ?? Infinity, Duration.toMillis(policy.timeout))
-    }
-    const closed = breaker === undefined ? undefined : CircuitBreaker.closedPathUnsafe(breaker)
-
-    const hedgeOptions = policy.hedge
-    const attemptTimeout = policy.attemptTimeout
-    const totalTimeout = policy.timeout
-
-    // Counts the call and, for a final failure, writes the dead letter before the failure returns.
-    // Returns undefined when there is nothing to run: Effect's onExit primitive then skips the
-    // finalizer step, which keeps a successful call cheap.
-    const finish = (exit: Exit.Exit<unknown, unknown>, startedAt: number | undefined): Effect.Effect<void> => {
-      const durationMs = startedAt === undefined ? undefined : clock.currentTimeMillisUnsafe() - startedAt
-      if (Exit.isSuccess(exit)) {
-        recorder.recordCall(true, durationMs, undefined)
-        return NOTHING
-      }
-      const error = Cause.findErrorOption(exit.cause)
-      if (Option.isNone(error)) {
-        if (!Cause.hasInterruptsOnly(exit.cause)) recorder.recordCall(false, durationMs, "Unknown")
-        return NOTHING
-      }
-      const failure = error.value
-      const kind: Kind = kindOf(failure)
-      const reason = rejectionReason(failure)
-      if (reason !== undefined) recorder.recordRejection(reason)
-      recorder.recordCall(false, durationMs, kind)
-      const effects: Array<Effect.Effect<void>> = []
-      if (isBudgetDenial(failure)) effects.push(recorder.recordBudgetDenied)
-      if (deadLetters !== undefined) {
-        // Counted as a dead letter only once stored; a letter the store refused is counted as failed.
-        effects.push(Effect.flatMap(
-          DeadLetter.publishOrLog(deadLetters, DeadLetter.letterFor(failure, name, tags, clock.currentTimeMillisUnsafe())),
-          (stored) => stored ? recorder.recordDeadLetter : Effect.void
-        ))
-      }
-      return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
-    }
-
-    // Retry, breaker, budget and (when nothing wraps the retry) telemetry share one frame per call
-    // (internal/fused.ts). Durations are measured for one call in `durationSampling`.
-    const sampling = policy.durationSampling
-    let sequence = 0
-    const shouldTime = () => ++sequence % sampling === 0
-    const fused = <A, R>(attempt: Effect.Effect<A, unknown, R>, observe: boolean): Effect.Effect<A, unknown, R> =>
-      fuse(attempt, {
-        breaker,
-        closed,
-        budget,
-        resume: (next, error) => Retry.resume(next, plan, error),
-        observer: observe ? finish : undefined,
-        shouldTime,
-        now: () => clock.currentTimeMillisUnsafe()
-      })
-
-    const execute = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E>, R> => {
-      let attempt: Effect.Effect<A, unknown, R> = effect
-      if (hedgeOptions !== undefined) attempt = Hedge.hedge(attempt, hedgeOptions)
-      if (attemptTimeout !== undefined) attempt = Timeout.attempt(attempt, attemptTimeout)
-      let observed: Effect.Effect<A, unknown, R>
-      if (totalTimeout === undefined && bulkhead === undefined) {
-        observed = fused(attempt, true)
-      } else {
-        // The total timeout and the bulkhead wrap the retry, so telemetry needs a frame outside them.
-        let call = fused(attempt, false)
-        if (totalTimeout !== undefined) call = Timeout.total(call, totalTimeout)
-        if (bulkhead !== undefined) call = bulkhead.execute(call)
-        const outer = call
-        observed = Effect.suspend(() => {
-          const startedAt = shouldTime() ? clock.currentTimeMillisUnsafe() : undefined
-          return Effect.onExit(outer, (exit) => finish(exit, startedAt))
-        })
-      }
-      if (spans) observed = Effect.withSpan(observed, `resilience.${name}`, { attributes: { "resilience.operation": name } })
-      return observed as Effect.Effect<A, PipelineError<E>, R>
-    }
-
-    const stats = Effect.gen(function*() {
-      yield* recorder.publish
-      const breakerStats = breaker === undefined ? undefined : yield* breaker.stats
-      return {
-        ...recorder.stats(),
-        breaker: breakerStats,
-        budget: budget?.statsUnsafe(),
-        bulkhead: bulkhead?.statsUnsafe()
-      } satisfies Stats
-    })
-
-    return { name, policy, execute, stats, breaker, budget, bulkhead, recorder } satisfies Pipeline
-  })
+export const make: (input: Input, options?: MakeOptions) => Effect.Effect<Pipeline, Policy.PolicyError, Scope.Scope> = P.make
 
 /**
  * A policy name that no layer provides.
@@ -406,7 +165,7 @@ export interface LayerOptions {
 const PublishEvery = DelayAtLeast(100, "100 millis")
 
 const build = (
-  inputs: ReadonlyArray<readonly [name: string, input: Input]>,
+  policies: Policy.Document,
   options: LayerOptions
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -418,19 +177,19 @@ const build = (
     }
     const pipelines = new Map<string, Pipeline>()
     const issues: Array<Policy.PolicyIssue> = []
-    for (const [name, input] of inputs) {
+    for (const [name, policy] of policies) {
       const own = options.options !== undefined && Object.prototype.hasOwnProperty.call(options.options, name)
         ? options.options[name]
         : undefined
       const made = yield* Effect.result(
-        make(input, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
+        P.fromPolicy(policy, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
       )
       if (made._tag === "Success") pipelines.set(name, made.success)
       else issues.push(...made.failure.issues)
     }
     if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
     const names = [...pipelines.keys()]
-    const publishAll = Effect.forEach(pipelines.values(), (p) => p.recorder.publish, { discard: true })
+    const publishAll = Effect.forEach(pipelines.values(), (p) => p.publish, { discard: true })
     yield* Effect.forkScoped(
       Effect.forever(Effect.andThen(Effect.sleep(publishEvery.success), publishAll))
     )
@@ -469,7 +228,20 @@ export const layer = (
   policies: Readonly<Record<string, Input>>,
   options: LayerOptions = {}
 ): Layer.Layer<Policies, Policy.PolicyError> =>
-  Layer.effect(Policies, build(Object.keys(policies).map((name) => [name, policies[name]!] as const), options))
+  Layer.effect(
+    Policies,
+    Effect.gen(function*() {
+      const decoded: Array<readonly [string, Policy.PipelinePolicy]> = []
+      const issues: Array<Policy.PolicyIssue> = []
+      for (const name of Object.keys(policies)) {
+        const result = yield* Effect.result(Policy.decodePipeline(policies[name]!).pipe(Effect.mapError(prefixIssues(name))))
+        if (result._tag === "Success") decoded.push([name, result.success])
+        else issues.push(...result.failure.issues)
+      }
+      if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
+      return yield* build(decoded, options)
+    })
+  )
 
 const fromData = (
   entries: ReadonlyArray<readonly [name: string, input: unknown]>,

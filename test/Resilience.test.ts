@@ -235,7 +235,8 @@ describe("Resilience layers", () => {
             RESILIENCE_PAYMENTS_BUDGET_RATIO: "0.1",
             RESILIENCE_PAYMENTS_DEAD_LETTERS: "true"
           }
-        })))
+        }))),
+        Layer.provide(DeadLetter.layerMemory())
       )
     )))
 
