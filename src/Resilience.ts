@@ -456,7 +456,7 @@ export const layerJson: (path: string, options?: LayerOptions) => Layer.Layer<Po
 
 /**
  * Wraps a promise-returning function (code not written with Effect) in a pipeline, keeping its
- * signature, like seed 004's decorator. Failures reject with the pipeline's typed errors
+ * signature, like a decorator. Failures reject with the pipeline's typed errors
  * (`RetriesExhausted`, `Permanent`, …, all `Error`s). `.withSignal(signal)` gives a version the
  * caller can cancel.
  *
@@ -532,5 +532,120 @@ export const toAsyncWithSignal = <Args extends ReadonlyArray<unknown>, A>(
   const call = (args: Args) => pipeline.execute(Effect.tryPromise({ try: (signal) => fn(signal, ...args), catch: (e) => e }))
   return Object.assign((...args: Args) => Effect.runPromise(call(args)), {
     withSignal: (signal: AbortSignal) => (...args: Args) => runAbortable(call(args), signal)
+  })
+}
+
+/**
+ * Options of `wrap`: a pipeline's code-only options; `name` defaults to the function's name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WrapOptions extends MakeOptions {
+  /** How often telemetry is pushed to the `Metric`s, checked when calls finish. Default 10 seconds. */
+  readonly publishEvery?: Duration.Input | undefined
+}
+
+/**
+ * A promise-returning function wrapped in a pipeline: call it like the original; `withSignal`
+ * gives a version the caller can cancel; `dispose()` (or `await using`) releases the pipeline.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Wrapped<Args extends ReadonlyArray<unknown>, A> = ((...args: Args) => Promise<A>) & {
+  readonly withSignal: (signal: AbortSignal) => (...args: Args) => Promise<A>
+  /** The pipeline's stats (telemetry published first). */
+  readonly stats: () => Promise<Stats>
+  /** Publishes telemetry and releases the pipeline; later calls reject with a `Disposed` error. */
+  readonly dispose: () => Promise<void>
+  readonly [Symbol.asyncDispose]: () => Promise<void>
+}
+
+/**
+ * The rejection of a call to a wrapped function after `dispose()`.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "effect-resilience"
+ * const error = new Resilience.Disposed({ name: "getUser" })
+ * error.message // "getUser was disposed"
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export class Disposed extends Data.TaggedError("Disposed")<{ readonly name: string }> {
+  override get message(): string {
+    return `${this.name} was disposed`
+  }
+}
+
+/**
+ * Wraps an async function in a pipeline made from `policy`, in one call: no scope, layer or
+ * runtime to manage. Its operation name (in logs, metrics and dead letters) is the function's
+ * name unless `options.name` says otherwise. A bad policy does not throw: every call rejects with
+ * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`.
+ *
+ * @example
+ * ```ts
+ * import { Policy, Resilience } from "effect-resilience"
+ *
+ * async function getUser(id: string) {
+ *   const response = await fetch(`https://api.example.com/users/${id}`)
+ *   if (!response.ok) throw Object.assign(new Error(response.statusText), { status: response.status })
+ *   return response.json() as Promise<{ readonly id: string }>
+ * }
+ *
+ * const resilientGetUser = Resilience.wrap(Policy.presets.http, getUser)
+ * const user = resilientGetUser("42") // retried, through a circuit breaker, as "getUser"
+ * await resilientGetUser.dispose()
+ * ```
+ * @since 0.1.0
+ * @category promises
+ */
+export const wrap = <Args extends ReadonlyArray<unknown>, A>(
+  policy: Input,
+  fn: (...args: Args) => Promise<A>,
+  options: WrapOptions = {}
+): Wrapped<Args, A> => {
+  const { publishEvery, ...makeOptions } = options
+  const name = makeOptions.name ?? (fn.name === "" ? undefined : fn.name)
+  const scope = Scope.makeUnsafe()
+  const made = Effect.runSyncExit(Scope.provide(P.make(policy, { ...makeOptions, ...(name === undefined ? {} : { name }) }), scope))
+  const pipeline = Exit.isSuccess(made) ? made.value : undefined
+  const failure = Exit.isSuccess(made) ? undefined : Cause.squash(made.cause)
+  const label = name ?? pipeline?.name ?? "wrapped function"
+  const everyMillis = publishEvery === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(publishEvery))
+  let disposed = false
+  let publishedAt = Date.now()
+  const published = <B>(value: B): B => {
+    // No timer of its own (it would keep the process alive): calls that finish push telemetry.
+    if (pipeline !== undefined && Date.now() - publishedAt >= everyMillis) {
+      publishedAt = Date.now()
+      Effect.runFork(pipeline.publish)
+    }
+    return value
+  }
+  const unavailable = (): Promise<never> =>
+    Promise.reject(failure ?? new Disposed({ name: label }))
+  const call = (signal: AbortSignal | undefined, args: Args): Promise<A> => {
+    if (pipeline === undefined || disposed) return unavailable()
+    const run = pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e }))
+    return runAbortable(run, signal).then(published, (error) => {
+      published(undefined)
+      throw error
+    })
+  }
+  const dispose = async (): Promise<void> => {
+    if (disposed) return
+    disposed = true
+    if (pipeline !== undefined) await Effect.runPromise(pipeline.publish)
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+  return Object.assign((...args: Args) => call(undefined, args), {
+    withSignal: (signal: AbortSignal) => (...args: Args) => call(signal, args),
+    stats: () => pipeline === undefined ? unavailable() : Effect.runPromise(pipeline.stats),
+    dispose,
+    [Symbol.asyncDispose]: dispose
   })
 }
