@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import { defaultClassifier, describe, isClassified } from "../Failure.ts"
+import { describe } from "./inspect.ts"
+import { defaultClassifier, isClassified } from "./verdicts.ts"
 import { get, stringAt as stringField } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
 

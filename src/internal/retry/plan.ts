@@ -4,7 +4,7 @@
  */
 import { Duration, Result, Schedule, Schema } from "effect"
 import { fromPolicy } from "../../Backoff.ts"
-import { type Classified, makeClassifier, resolveClassifier } from "../../Failure.ts"
+import { type Classified, makeClassifier, resolveClassifier } from "../verdicts.ts"
 import { type RetryPolicy, RetryPolicy as RetryPolicySchema, retryCross } from "../../Policy.ts"
 import type { RetryOptions, RetryPolicyOptions } from "../../Retry.ts"
 import type { Kind } from "../kind.ts"
