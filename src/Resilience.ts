@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { Cause, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Result, Scope } from "effect"
+import { documentDecoder } from "./internal/document.ts"
 import { DelayAtLeast } from "./internal/fields.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
 import { suggest } from "./internal/policyError.ts"
@@ -243,13 +244,15 @@ export const layer = (
     })
   )
 
+const documents = documentDecoder(Policy.PipelinePolicy.ast, Policy.decodePipelineResult, Policy.presets)
+
 const fromData = (
   entries: ReadonlyArray<readonly [name: string, input: unknown]>,
   options: LayerOptions,
   annotate: (issue: Policy.PolicyIssue) => Policy.PolicyIssue = (issue) => issue
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
   Effect.suspend(() => {
-    const decoded = Policy.decodeEntriesResult(entries)
+    const decoded = documents.decodeEntries(entries)
     return Result.isFailure(decoded)
       ? Effect.fail(new Policy.PolicyError({ issues: decoded.failure.issues.map(annotate) }))
       : build(decoded.success, options)

@@ -3,9 +3,9 @@
  * object (cached), the schedule form is checked for its one data field.
  */
 import { Duration, Result, Schedule, Schema } from "effect"
-import { fromPolicy } from "../../Backoff.ts"
+import { fromPolicy } from "../schedules.ts"
 import { type Classified, makeClassifier, resolveClassifier } from "../verdicts.ts"
-import { type RetryPolicy, RetryPolicy as RetryPolicySchema, retryCross } from "../../Policy.ts"
+import { type RetryPolicy, RetryPolicy as RetryPolicySchema, retryCross } from "../retryPolicy.ts"
 import type { RetryOptions, RetryPolicyOptions } from "../../Retry.ts"
 import type { Kind } from "../kind.ts"
 import { PolicyError } from "../policyError.ts"
