@@ -15,11 +15,12 @@ import { dual } from "effect/Function"
 import type { Permanent } from "./Failure.ts"
 import * as AppendLog from "./internal/appendLog.ts"
 import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
-import { kinds } from "./internal/kind.ts"
+import * as errorInfo from "./internal/errorInfo.ts"
+import * as letters from "./internal/letters.ts"
 import { letterFor, publishOrLog, safeString } from "./internal/letters.ts"
 import type { PolicyError } from "./internal/policyError.ts"
 import { decodeOptions } from "./internal/strict.ts"
-import type { RetriesExhausted } from "./Retry.ts"
+import type { RetriesExhausted } from "./internal/retry/loop.ts"
 
 /**
  * An error as a dead letter stores it: the outer `_tag`, its message, its `Kind`, and the name or
@@ -33,17 +34,15 @@ import type { RetriesExhausted } from "./Retry.ts"
  * ```
  * @since 0.1.0
  */
-export const EncodedError = Schema.Struct({
-  _tag: Schema.optionalKey(Schema.String),
-  message: Schema.String,
-  kind: Schema.optionalKey(Schema.Literals(kinds)),
-  name: Schema.optionalKey(Schema.String)
-})
+export const EncodedError: typeof errorInfo.EncodedError = errorInfo.EncodedError
 
 /**
+ * The type of an `EncodedError`.
+ *
  * @since 0.1.0
+ * @category models
  */
-export type EncodedError = typeof EncodedError.Type
+export type EncodedError = errorInfo.EncodedError
 
 /**
  * One dead letter. Times are epoch milliseconds from `Clock`.
@@ -62,21 +61,14 @@ export type EncodedError = typeof EncodedError.Type
  * ```
  * @since 0.1.0
  */
-export const Letter = Schema.Struct({
-  operation: Schema.String,
-  error: EncodedError,
-  attempts: Schema.Number,
-  firstAttemptAt: Schema.Number,
-  lastAttemptAt: Schema.Number,
-  tags: Schema.Record(Schema.String, Schema.String)
-})
+export const Letter: typeof letters.Letter = letters.Letter
 
 /**
  * A decoded dead letter.
  *
  * @since 0.1.0
  */
-export type Letter = typeof Letter.Type
+export type Letter = letters.Letter
 
 /**
  * Storing or reading dead letters failed (a file system error).

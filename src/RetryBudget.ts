@@ -16,7 +16,7 @@ import { bounds, IntBetween, NumberBetween, PositiveDelay, Ratio, withDefault } 
 import type { PolicyError } from "./internal/policyError.ts"
 import { SlidingCounts } from "./internal/slidingCounts.ts"
 import { decodeOptions } from "./internal/strict.ts"
-import { TokenBucket } from "./internal/tokenBucket.ts"
+import { bucketConfig, TokenBucket } from "./internal/tokenBucket.ts"
 
 /**
  * A retry budget as the retry loop sees it: a shared allowance that caps how much retrying all
@@ -178,17 +178,6 @@ export interface TokenBucketOptions {
   readonly successRefund?: number | undefined
 }
 
-/**
- * A decoded token bucket policy as the bucket's configuration.
- *
- * @internal
- */
-export const bucketConfig = (policy: typeof TokenBucketPolicy.Type) => ({
-  capacity: policy.capacity,
-  retryCost: policy.retryCost,
-  timeoutRetryCost: policy.timeoutRetryCost,
-  noRetryIncrement: policy.successRefund
-})
 
 const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure !== undefined && failure.kind === "Timeout"
 

@@ -2,13 +2,30 @@
  * Building and storing dead letters safely: foreign error values are read defensively, every
  * string is bounded, and a store failure is logged and counted, never raised.
  */
-import { Cause, Duration, Effect, Metric } from "effect"
-import type { DeadLetters, EncodedError, Letter } from "../DeadLetter.ts"
-import type { RetriesExhausted } from "../Retry.ts"
-import { encodeError, kindOf } from "./errorInfo.ts"
+import { Cause, Duration, Effect, Metric, Schema } from "effect"
+import { EncodedError, encodeError, kindOf } from "./errorInfo.ts"
 import { describe } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
 import { metrics } from "./metrics.ts"
+import type { RetriesExhausted } from "./retry/loop.ts"
+
+/** One dead letter (public as `DeadLetter.Letter`). Times are epoch milliseconds from `Clock`. */
+export const Letter = Schema.Struct({
+  operation: Schema.String,
+  error: EncodedError,
+  attempts: Schema.Number,
+  firstAttemptAt: Schema.Number,
+  lastAttemptAt: Schema.Number,
+  tags: Schema.Record(Schema.String, Schema.String)
+})
+
+/** A decoded dead letter. */
+export type Letter = typeof Letter.Type
+
+/** Where letters are stored: what building and storing one needs of `DeadLetter.DeadLetters`. */
+export interface LetterStore {
+  readonly publish: (letter: Letter) => Effect.Effect<void, unknown>
+}
 
 // Foreign error values may have throwing getters, be Proxies, hold cycles or carry megabytes:
 // every read below is guarded and every string bounded, so building a letter never throws.
@@ -102,7 +119,7 @@ const failedMetric = (operation: string) => Metric.withAttributes(metrics.deadLe
  * raised, so the caller's own error is kept.
 
  */
-export const publishOrLog = (deadLetters: DeadLetters["Service"], letter: Letter): Effect.Effect<boolean> =>
+export const publishOrLog = (deadLetters: LetterStore, letter: Letter): Effect.Effect<boolean> =>
   Effect.suspend(() => deadLetters.publish(letter)).pipe(
     Effect.as(true),
     Effect.catchCause((cause) => {

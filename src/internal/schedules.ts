@@ -6,7 +6,7 @@ import { Duration, Effect, Pull, Random, Schedule } from "effect"
 import { dual } from "effect/Function"
 import * as delays_ from "./delays.ts"
 import { hintOf } from "./hints.ts"
-import type { RetryPolicy } from "../Policy.ts"
+import type { RetryPolicy } from "./retryPolicy.ts"
 
 const millisOf = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
 

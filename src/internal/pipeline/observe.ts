@@ -4,13 +4,12 @@
  * before the failure returns.
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import type { DeadLetters } from "../../DeadLetter.ts"
-import type { Permanent } from "../../Failure.ts"
 import type { Recorder } from "../../Telemetry.ts"
 import { kindOf } from "../errorInfo.ts"
-import { letterFor, publishOrLog } from "../letters.ts"
+import { type LetterStore, letterFor, publishOrLog } from "../letters.ts"
 import { NOTHING } from "../onExit.ts"
 import { RetriesExhausted } from "../retry/loop.ts"
+import type { Permanent } from "../verdicts.ts"
 
 /** Why a call was rejected without running (open circuit, full bulkhead), or undefined. */
 export const rejectionReason = (error: unknown): string | undefined => {
@@ -27,7 +26,7 @@ export interface ObserveOptions {
   readonly name: string
   readonly now: () => number
   /** Where letters go; undefined when the policy keeps none. */
-  readonly deadLetters: DeadLetters["Service"] | undefined
+  readonly deadLetters: LetterStore | undefined
   /** Whether calls rejected without running become letters too. */
   readonly letterRejected: boolean
   /** The pipeline's own tags (from code), under every call's tags. */

@@ -3,7 +3,7 @@
  * a call that succeeds at once never touches the schedule, the clock or the logs.
  */
 import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
-import type { Classified, Permanent, Transient } from "../../Failure.ts"
+import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"

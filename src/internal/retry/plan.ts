@@ -2,18 +2,41 @@
  * Retry options → a `Plan` for the loop: the policy form is decoded strictly once per options
  * object (cached), the schedule form is checked for its one data field.
  */
-import { Duration, Result, Schedule, Schema } from "effect"
+import { Duration, type Effect, Result, Schedule, Schema } from "effect"
 import { fromPolicy } from "../schedules.ts"
-import { type Classified, makeClassifier, resolveClassifier } from "../verdicts.ts"
-import { type RetryPolicy, RetryPolicy as RetryPolicySchema, retryCross } from "../retryPolicy.ts"
-import type { RetryOptions, RetryPolicyOptions } from "../../Retry.ts"
+import { type Classified, type Classifier, makeClassifier, resolveClassifier, type Transient } from "../verdicts.ts"
+import type { Budget } from "../../RetryBudget.ts"
+import { type RetryPolicy, RetryPolicy as RetryPolicySchema, type RetryPolicyInput, retryCross } from "../retryPolicy.ts"
 import type { Kind } from "../kind.ts"
 import { PolicyError } from "../policyError.ts"
 import { decodeOptions } from "../strict.ts"
-import type { Plan } from "./loop.ts"
+import type { Plan, RetryEvent } from "./loop.ts"
 
-const isScheduleOptions = <E, R>(u: RetryOptions<E, R> | RetryPolicyOptions<E, R>): u is RetryOptions<E, R> =>
-  "schedule" in u && Schedule.isSchedule((u as RetryOptions<E, R>).schedule)
+/** The hooks of retry options (public as part of `Retry.RetryOptions`). */
+export interface Hooks<E, R> {
+  readonly classify?: Classifier<E> | undefined
+  readonly while?: ((error: Transient<E>, attempt: number) => boolean | Effect.Effect<boolean, never, R>) | undefined
+  readonly onRetry?: ((event: RetryEvent<E>) => Effect.Effect<void, never, R>) | undefined
+  readonly operation?: string | undefined
+  readonly log?: boolean | undefined
+  readonly budget?: Budget | undefined
+}
+
+/** Retry options on an explicit schedule (`Retry.RetryOptions`). */
+export interface ScheduleOptions<E, R> extends Hooks<E, R> {
+  readonly schedule: Schedule.Schedule<unknown, Transient<E>, never, R>
+  readonly maxAttempts?: number | undefined
+  readonly honorRetryAfter?: boolean | undefined
+  readonly maxRetryAfter?: Duration.Input | undefined
+}
+
+/** Retry options by policy (`Retry.RetryPolicyOptions`). */
+export type PolicyOptions<E, R> = RetryPolicyInput & Hooks<E, R>
+
+type Options<E, R> = ScheduleOptions<E, R> | PolicyOptions<E, R>
+
+const isScheduleOptions = <E, R>(u: Options<E, R>): u is ScheduleOptions<E, R> =>
+  "schedule" in u && Schedule.isSchedule((u as ScheduleOptions<E, R>).schedule)
 
 // Everything else in policy-form options is a policy field, decoded strictly (an unknown key is
 // an error naming the nearest field).
@@ -37,7 +60,7 @@ const maxRetryAfterOf = (input: unknown): number | PolicyError => {
   return Result.isFailure(decoded) ? decoded.failure : Duration.toMillis(decoded.success.maxRetryAfter)
 }
 
-const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
+const makePlan = <E, R>(input: Options<E, R>): Plan<E, R> | PolicyError => {
   if (isScheduleOptions(input)) {
     const maxRetryAfterMillis = maxRetryAfterOf(input.maxRetryAfter)
     if (maxRetryAfterMillis instanceof PolicyError) return maxRetryAfterMillis
@@ -67,7 +90,7 @@ const makePlan = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): P
 /** The plan for a decoded retry policy and the hooks that go with it. */
 export const fromDecoded = <E, R>(
   policy: RetryPolicy,
-  hooks: Omit<RetryPolicyOptions<E, R>, keyof RetryPolicy> & { readonly onRecovered?: Plan<E, R>["onRecovered"] }
+  hooks: Hooks<E, R> & { readonly onRecovered?: Plan<E, R>["onRecovered"] }
 ): Plan<E, R> => {
   const fallback = makeClassifier({ unknown: policy.unknownErrors })
   const custom = hooks.classify
@@ -94,7 +117,7 @@ export const fromDecoded = <E, R>(
 }
 
 /** The plan for retry options (decoded once per options object). */
-export const planFor = <E, R>(input: RetryOptions<E, R> | RetryPolicyOptions<E, R>): Plan<E, R> | PolicyError => {
+export const planFor = <E, R>(input: Options<E, R>): Plan<E, R> | PolicyError => {
   const cached = planCache.get(input)
   if (cached !== undefined) return cached
   const plan = makePlan(input)
