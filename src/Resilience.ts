@@ -8,12 +8,14 @@
  *
  * @since 0.1.0
  */
-import { Cause, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Result, Scope } from "effect"
+import { type Config, ConfigProvider, Context, Data, Duration, Effect, Layer, Result, Scope } from "effect"
 import { documentDecoder } from "./internal/document.ts"
+import { runAbortable } from "./internal/abort.ts"
+import { envFieldsOf, readEnv, sourceOf } from "./internal/env.ts"
+import { wrapWith } from "./internal/wrap.ts"
 import { DelayAtLeast } from "./internal/fields.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
-import { suggest } from "./internal/policyError.ts"
-import { coerce, decodeStrict, type Leaf, leaves } from "./internal/strict.ts"
+import { decodeStrict } from "./internal/strict.ts"
 import * as P from "./Pipeline.ts"
 import * as Policy from "./Policy.ts"
 
@@ -244,6 +246,8 @@ export const layer = (
     })
   )
 
+const envFields = envFieldsOf(Policy.PipelinePolicy.ast)
+
 const documents = documentDecoder(Policy.PipelinePolicy.ast, Policy.decodePipelineResult, Policy.presets)
 
 const fromData = (
@@ -256,82 +260,6 @@ const fromData = (
     return Result.isFailure(decoded)
       ? Effect.fail(new Policy.PolicyError({ issues: decoded.failure.issues.map(annotate) }))
       : build(decoded.success, options)
-  })
-
-// ---------------------------------------------------------------------------------------------
-// Environment variables, derived from the schema
-// ---------------------------------------------------------------------------------------------
-
-const toEnvSegment = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase()
-
-/** Spellings of a path segment in a variable name; `retry` may be left out, `circuitBreaker` may be `BREAKER`. */
-const segmentSpellings = (segment: string): ReadonlyArray<string> =>
-  segment === "retry" ? ["RETRY", ""] : segment === "circuitBreaker" ? ["CIRCUIT_BREAKER", "BREAKER"] : [toEnvSegment(segment)]
-
-interface EnvField {
-  readonly path: ReadonlyArray<string>
-  readonly accepts: Leaf["accepts"]
-}
-
-/**
- * Every variable suffix (`RETRY_MAX_RETRIES`, `MAX_ATTEMPTS`, `BREAKER_HALF_OPEN_PROBES`, …) and
- * the field it sets, written with the spelling the variable used. Full paths win over the short
- * forms they collide with.
- */
-const envFields: ReadonlyMap<string, EnvField> = (() => {
-  const full = new Map<string, EnvField>()
-  const short = new Map<string, EnvField>()
-  for (const leaf of leaves(Policy.PipelinePolicy.ast)) {
-    const parents = leaf.path.slice(0, -1)
-    for (const name of leaf.names) {
-      let variants: Array<{ readonly text: Array<string>; readonly isFull: boolean }> = [{ text: [], isFull: true }]
-      for (const segment of parents) {
-        const spellings = segmentSpellings(segment)
-        variants = variants.flatMap((v) => spellings.map((s, i) => ({ text: s === "" ? v.text : [...v.text, s], isFull: v.isFull && i === 0 })))
-      }
-      for (const variant of variants) {
-        const key = [...variant.text, toEnvSegment(name)].join("_")
-        const field = { path: [...parents, name], accepts: leaf.accepts }
-        if (variant.isFull) full.set(key, field)
-        else if (!short.has(key)) short.set(key, field)
-      }
-    }
-  }
-  for (const [key, field] of short) if (!full.has(key)) full.set(key, field)
-  return full
-})()
-
-const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): boolean => {
-  let node = target
-  for (const key of path.slice(0, -1)) {
-    const next = node[key]
-    if (typeof next !== "object" || next === null) node[key] = {}
-    node = node[key] as Record<string, unknown>
-  }
-  const last = path[path.length - 1]!
-  if (Object.prototype.hasOwnProperty.call(node, last)) return false
-  Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true })
-  return true
-}
-
-const sourceError = (error: unknown) =>
-  new Policy.PolicyError({ issues: [{ path: [], message: `Cannot read configuration: ${String((error as Error)?.message ?? error)}` }] })
-
-/** Every variable under `segments` (any depth), with its value. */
-const variablesUnder = (
-  provider: ConfigProvider.ConfigProvider,
-  segments: ReadonlyArray<string>,
-  depth = 0
-): Effect.Effect<Array<readonly [ReadonlyArray<string>, string]>, Policy.PolicyError> =>
-  Effect.gen(function*() {
-    const node = yield* provider.load(segments).pipe(Effect.mapError(sourceError))
-    if (node === undefined) return []
-    const out: Array<readonly [ReadonlyArray<string>, string]> = []
-    if (node.value !== undefined && depth > 0) out.push([segments, node.value])
-    if (node._tag === "Record" && depth < 12) {
-      for (const key of [...node.keys].sort()) out.push(...(yield* variablesUnder(provider, [...segments, key], depth + 1)))
-    }
-    return out
   })
 
 /**
@@ -362,44 +290,8 @@ export const layerConfig = (
   Layer.effect(
     Policies,
     Effect.gen(function*() {
-      const prefix = config.prefix ?? "RESILIENCE"
       const provider = yield* ConfigProvider.ConfigProvider
-      const sources = new Map<string, string>()
-      const issues: Array<Policy.PolicyIssue> = []
-      const entries: Array<readonly [string, unknown]> = []
-      const heads = config.names.map((name) => [...(prefix === "" ? [] : [prefix]), ...toEnvSegment(name).split("_")])
-      for (const [i, name] of config.names.entries()) {
-        const head = heads[i]!
-        // Another name that extends this one (`http` and `http_api`) owns its own variables.
-        const longer = heads.filter((h) => h.length > head.length && head.every((s, j) => h[j] === s))
-        const input: Record<string, unknown> = {}
-        for (const [segments, value] of yield* variablesUnder(provider, head)) {
-          if (longer.some((h) => h.every((s, j) => segments[j] === s))) continue
-          const variable = segments.join("_")
-          const suffix = segments.slice(head.length).join("_")
-          if (suffix === "PRESET") {
-            input.preset = value.trim()
-            sources.set(`${name}.preset`, variable)
-            continue
-          }
-          const field = envFields.get(suffix)
-          if (field === undefined) {
-            const near = suggest(suffix, envFields.keys())
-            issues.push({
-              path: [name],
-              message: `Unknown variable ${variable}${near === undefined ? "" : ` — did you mean ${[...head, near].join("_")}?`}`
-            })
-            continue
-          }
-          if (!setPath(input, field.path, coerce(value, field.accepts))) {
-            issues.push({ path: [name, ...field.path], message: `Set twice: ${variable} and ${sources.get(`${name}.${field.path.join(".")}`)}` })
-            continue
-          }
-          sources.set(`${name}.${field.path.join(".")}`, variable)
-        }
-        if (!("preset" in input) && Policy.isPresetName(name)) input.preset = name
-        entries.push([name, input])
-      }
+      const { entries, issues, sources } = yield* readEnv(provider, config.names, config.prefix ?? "RESILIENCE", envFields, Policy.isPresetName)
       if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
       return yield* fromData(entries, config, (issue) => {
         const source = sourceOf(sources, issue.path)
@@ -407,15 +299,6 @@ export const layerConfig = (
       })
     })
   )
-
-// The variable behind an issue: the one that set its path or the nearest enclosing one.
-const sourceOf = (sources: ReadonlyMap<string, string>, path: ReadonlyArray<PropertyKey>): string | undefined => {
-  for (let n = path.length; n >= 2; n--) {
-    const found = sources.get(path.slice(0, n).map(String).join("."))
-    if (found !== undefined) return found
-  }
-  return undefined
-}
 
 /**
  * Provides named pipelines from a JSON or YAML file (by extension; otherwise JSON, then YAML): an
@@ -487,30 +370,6 @@ export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
         runAbortable(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e })), signal)
     }
   )
-
-/**
- * The rejection of a call its caller aborted, as fetch and Node report one: an `Error` named
- * `"AbortError"` whose `cause` is the signal's reason.
- */
-const abortError = (signal: AbortSignal): Error => {
-  const error = new Error("The operation was aborted", { cause: signal.reason })
-  error.name = "AbortError"
-  return error
-}
-
-/**
- * Runs a call the caller may abort. An abort interrupts the call; the promise then rejects with an
- * `AbortError`, not Effect's "All fibers interrupted without error".
- */
-const runAbortable = <A, E>(effect: Effect.Effect<A, E>, signal: AbortSignal | undefined): Promise<A> => {
-  if (signal === undefined) return Effect.runPromise(effect)
-  if (signal.aborted) return Promise.reject(abortError(signal))
-  return Effect.runPromiseExit(effect, { signal }).then((exit) => {
-    if (Exit.isSuccess(exit)) return exit.value
-    if (signal.aborted && Cause.hasInterruptsOnly(exit.cause)) throw abortError(signal)
-    throw Cause.squash(exit.cause)
-  })
-}
 
 /**
  * Like `toAsync`, for functions that take an `AbortSignal` first: each attempt gets its own
@@ -615,40 +474,9 @@ export const wrap = <Args extends ReadonlyArray<unknown>, A>(
   const name = makeOptions.name ?? (fn.name === "" ? undefined : fn.name)
   const scope = Scope.makeUnsafe()
   const made = Effect.runSyncExit(Scope.provide(P.make(policy, { ...makeOptions, ...(name === undefined ? {} : { name }) }), scope))
-  const pipeline = Exit.isSuccess(made) ? made.value : undefined
-  const failure = Exit.isSuccess(made) ? undefined : Cause.squash(made.cause)
-  const label = name ?? pipeline?.name ?? "wrapped function"
-  const everyMillis = publishEvery === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(publishEvery))
-  let disposed = false
-  let publishedAt = Date.now()
-  const published = <B>(value: B): B => {
-    // No timer of its own (it would keep the process alive): calls that finish push telemetry.
-    if (pipeline !== undefined && Date.now() - publishedAt >= everyMillis) {
-      publishedAt = Date.now()
-      Effect.runFork(pipeline.publish)
-    }
-    return value
-  }
-  const unavailable = (): Promise<never> =>
-    Promise.reject(failure ?? new Disposed({ name: label }))
-  const call = (signal: AbortSignal | undefined, args: Args): Promise<A> => {
-    if (pipeline === undefined || disposed) return unavailable()
-    const run = pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e }))
-    return runAbortable(run, signal).then(published, (error) => {
-      published(undefined)
-      throw error
-    })
-  }
-  const dispose = async (): Promise<void> => {
-    if (disposed) return
-    disposed = true
-    if (pipeline !== undefined) await Effect.runPromise(pipeline.publish)
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-  }
-  return Object.assign((...args: Args) => call(undefined, args), {
-    withSignal: (signal: AbortSignal) => (...args: Args) => call(signal, args),
-    stats: () => pipeline === undefined ? unavailable() : Effect.runPromise(pipeline.stats),
-    dispose,
-    [Symbol.asyncDispose]: dispose
+  return wrapWith(made, scope, fn, {
+    label: (pipeline) => name ?? pipeline?.name ?? "wrapped function",
+    publishEveryMillis: publishEvery === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(publishEvery)),
+    disposed: (label) => new Disposed({ name: label })
   })
 }
