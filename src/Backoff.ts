@@ -89,7 +89,7 @@ export type JitterMode = schedules.JitterMode
 
 /**
  * Randomises a schedule's delays. Apply it after `capped` so the cap does not swallow the jitter
- * (seed 001: 300 s capped, ±20 % gives 240–360 s).
+ * (300 s capped, ±20 % gives 240–360 s).
  *
  * @example
  * ```ts

@@ -46,7 +46,7 @@ export const breakerStateValue = (state: "Closed" | "HalfOpen" | "Open" | "Isola
   state === "Closed" ? 0 : state === "HalfOpen" ? 1 : state === "Open" ? 2 : 3
 
 /**
- * What a recorder has counted (a snapshot; seed 002's global and per-operation metrics).
+ * What a recorder has counted: a snapshot of one operation's figures.
  *
  * @since 0.1.0
  */
@@ -242,7 +242,7 @@ export const makeRecorder = (operation: string, attributes: Readonly<Record<stri
 }
 
 /**
- * Adds up several recorders' stats (seed 002's global metrics across operations).
+ * Adds up several recorders' stats into global figures across operations.
  *
  * @example
  * ```ts

@@ -87,7 +87,7 @@ export type JitterMode = delays_.JitterMode
 
 /**
  * Randomises a schedule's delays. Apply it after `capped` so the cap does not swallow the jitter
- * (seed 001: 300 s capped, ±20 % gives 240–360 s).
+ * (300 s capped, ±20 % gives 240–360 s).
  */
 export const jittered: {
   (mode: JitterMode): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
