@@ -6,7 +6,7 @@ import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
 import { Effect, Scope } from "effect"
 import * as EffectCB from "effect/persistence/CircuitBreaker"
 import CircuitBreakerOpossum from "opossum"
-import { CircuitBreaker, Retry } from "../src/index.ts"
+import { CircuitBreaker, Pipeline, Retry } from "../src/index.ts"
 import type { Group } from "./harness.ts"
 
 const scope = Effect.runSync(Scope.make())
@@ -37,7 +37,7 @@ const failedTagged = Effect.exit(Effect.suspend(() => Effect.fail({ _tag: "Busy"
 const guarded = breaker.execute(one)
 const guardedRated = rated.execute(one)
 const retried = breaker.execute(one).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false }))
-const fused = one.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false, breaker }))
+const fused = one.pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 3, initialDelay: 10, log: false }))
 const effectGuarded = one.pipe(effectBreaker.execute({ key: "bench" }))
 const cockatiel = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(5), halfOpenAfter: 10_000 })
 const asyncOne = async () => 1
@@ -59,7 +59,7 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "CircuitBreaker.execute (consecutive)", run: () => Effect.runPromise(guarded) },
       { name: "CircuitBreaker.execute (consecutive + 10 s failureRate)", run: () => Effect.runPromise(guardedRated) },
       { name: "Retry.retry(breaker.execute(effect))", run: () => Effect.runPromise(retried) },
-      { name: "Retry.retry({ ..., breaker }) (fused)", run: () => Effect.runPromise(fused) },
+      { name: "Pipeline.retryThroughBreaker (fused)", run: () => Effect.runPromise(fused) },
       { name: "effect/persistence CircuitBreaker.execute", run: () => Effect.runPromise(effectGuarded) }
     ]
   },

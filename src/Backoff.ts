@@ -14,18 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Pull, Random, Schedule } from "effect"
-import { dual } from "effect/Function"
-import * as delays_ from "./internal/delays.ts"
-import type { RetryPolicy } from "./Policy.ts"
-
-const millisOf = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
-
-const fromFormula = (delayAt: (k: number) => number): Schedule.Schedule<Duration.Duration> =>
-  Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<unknown>) => {
-    const delay = Duration.millis(delayAt(meta.attempt))
-    return Effect.succeed([delay, delay] as [Duration.Duration, Duration.Duration])
-  }))
+import * as schedules from "./internal/schedules.ts"
 
 /**
  * Exponential backoff: `initial · factor^(k-1)` (factor defaults to 2). Unbounded: combine with
@@ -38,14 +27,7 @@ const fromFormula = (delayAt: (k: number) => number): Schedule.Schedule<Duration
  * ```
  * @since 0.1.0
  */
-export const exponential = (options: {
-  readonly initial: Duration.Input
-  readonly factor?: number | undefined
-}): Schedule.Schedule<Duration.Duration> => {
-  const initial = millisOf(options.initial)
-  const factor = options.factor ?? 2
-  return fromFormula((k) => delays_.exponential(initial, factor, k))
-}
+export const exponential: typeof schedules.exponential = schedules.exponential
 
 /**
  * Linear backoff: `initial + (k-1) · step` (step defaults to initial).
@@ -57,14 +39,7 @@ export const exponential = (options: {
  * ```
  * @since 0.1.0
  */
-export const linear = (options: {
-  readonly initial: Duration.Input
-  readonly step?: Duration.Input | undefined
-}): Schedule.Schedule<Duration.Duration> => {
-  const initial = millisOf(options.initial)
-  const step = options.step === undefined ? initial : millisOf(options.step)
-  return fromFormula((k) => delays_.linear(initial, step, k))
-}
+export const linear: typeof schedules.linear = schedules.linear
 
 /**
  * The same delay before every retry.
@@ -76,10 +51,7 @@ export const linear = (options: {
  * ```
  * @since 0.1.0
  */
-export const fixed = (delay: Duration.Input): Schedule.Schedule<Duration.Duration> => {
-  const ms = millisOf(delay)
-  return fromFormula(() => ms)
-}
+export const fixed: typeof schedules.fixed = schedules.fixed
 
 /**
  * Fibonacci backoff: `initial · fib(k)`, i.e. 1, 1, 2, 3, 5, … times initial.
@@ -91,10 +63,7 @@ export const fixed = (delay: Duration.Input): Schedule.Schedule<Duration.Duratio
  * ```
  * @since 0.1.0
  */
-export const fibonacci = (options: { readonly initial: Duration.Input }): Schedule.Schedule<Duration.Duration> => {
-  const initial = millisOf(options.initial)
-  return fromFormula((k) => delays_.fibonacci(initial, k))
-}
+export const fibonacci: typeof schedules.fibonacci = schedules.fibonacci
 
 /**
  * Decorrelated jitter (Brooker, AWS 2015): each delay is `min(max, uniform(initial, previous · 3))`,
@@ -107,22 +76,7 @@ export const fibonacci = (options: { readonly initial: Duration.Input }): Schedu
  * ```
  * @since 0.1.0
  */
-export const decorrelated = (options: {
-  readonly initial: Duration.Input
-  readonly max: Duration.Input
-}): Schedule.Schedule<Duration.Duration> => {
-  const initial = millisOf(options.initial)
-  const max = millisOf(options.max)
-  return Schedule.fromStep(Effect.sync(() => {
-    let previous = initial
-    return (_now: number, _input: unknown) =>
-      Effect.map(Random.next, (r) => {
-        previous = delays_.decorrelated(initial, max, previous, r)
-        const delay = Duration.millis(previous)
-        return [delay, delay] as [Duration.Duration, Duration.Duration]
-      })
-  }))
-}
+export const decorrelated: typeof schedules.decorrelated = schedules.decorrelated
 
 /**
  * How delays are randomised: `"none"`, `"full"` (`uniform(0, d)`), `"equal"`
@@ -131,11 +85,11 @@ export const decorrelated = (options: {
  *
  * @since 0.1.0
  */
-export type JitterMode = delays_.JitterMode
+export type JitterMode = schedules.JitterMode
 
 /**
  * Randomises a schedule's delays. Apply it after `capped` so the cap does not swallow the jitter
- * (seed 001: 300 s capped, ±20 % gives 240–360 s).
+ * (300 s capped, ±20 % gives 240–360 s).
  *
  * @example
  * ```ts
@@ -147,17 +101,7 @@ export type JitterMode = delays_.JitterMode
  * ```
  * @since 0.1.0
  */
-export const jittered: {
-  (mode: JitterMode): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, mode: JitterMode): Schedule.Schedule<O, I, E, R>
-} = dual(
-  2,
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, mode: JitterMode): Schedule.Schedule<O, I, E, R> =>
-    mode === "none"
-      ? self
-      : Schedule.modifyDelay(self, ({ duration }) =>
-        Effect.map(Random.next, (r) => Duration.millis(delays_.jitter(Duration.toMillis(duration), mode, r))))
-)
+export const jittered: typeof schedules.jittered = schedules.jittered
 
 /**
  * Caps every delay at `max`.
@@ -169,13 +113,7 @@ export const jittered: {
  * ```
  * @since 0.1.0
  */
-export const capped: {
-  (max: Duration.Input): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R>
-} = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R> => {
-  const cap = Duration.fromInputUnsafe(max)
-  return Schedule.modifyDelay(self, ({ duration }) => Effect.succeed(Duration.min(duration, cap)))
-})
+export const capped: typeof schedules.capped = schedules.capped
 
 /**
  * Allows at most `n` retries (so at most `n + 1` attempts).
@@ -187,14 +125,7 @@ export const capped: {
  * ```
  * @since 0.1.0
  */
-export const recurs: {
-  (n: number): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, n: number): Schedule.Schedule<O, I, E, R>
-} = dual(
-  2,
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, n: number): Schedule.Schedule<O, I, E, R> =>
-    Schedule.while(self, ({ attempt }) => attempt <= n)
-)
+export const recurs: typeof schedules.recurs = schedules.recurs
 
 /**
  * Stops once the next retry would start later than `total` after the first failure: a retry is
@@ -208,24 +139,7 @@ export const recurs: {
  * ```
  * @since 0.1.0
  */
-export const within: {
-  (total: Duration.Input): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, total: Duration.Input): Schedule.Schedule<O, I, E, R>
-} = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, total: Duration.Input): Schedule.Schedule<O, I, E, R> => {
-  const budget = millisOf(total)
-  return Schedule.while(self, ({ elapsed, duration }) => elapsed + Duration.toMillis(duration) <= budget)
-})
-
-/**
- * Reads a server's retry hint from a schedule input (a `Transient` failure's `retryAfter`).
- *
- * @internal
- */
-export const retryAfterOf = (input: unknown): Duration.Duration | undefined => {
-  if (typeof input !== "object" || input === null) return undefined
-  const hint = (input as { readonly retryAfter?: unknown }).retryAfter
-  return Duration.isDuration(hint) ? hint : undefined
-}
+export const within: typeof schedules.within = schedules.within
 
 /**
  * Like `honorRetryAfter`, with the longest hint worth waiting for: a failure whose hint is above
@@ -238,22 +152,7 @@ export const retryAfterOf = (input: unknown): Duration.Duration | undefined => {
  * ```
  * @since 0.1.0
  */
-export const honorRetryAfterUpTo: {
-  (max: Duration.Input): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Schedule.Schedule<O, I, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R>
-} = dual(2, <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, max: Duration.Input): Schedule.Schedule<O, I, E, R> => {
-  const cap = millisOf(max)
-  const stretched = Schedule.modifyDelay(self, ({ duration, input }) => {
-    const hint = retryAfterOf(input)
-    return Effect.succeed(hint === undefined ? duration : Duration.max(duration, hint))
-  })
-  return Schedule.while(stretched, ({ input }) => {
-    const hint = retryAfterOf(input)
-    return hint === undefined || Duration.toMillis(hint) <= cap
-  })
-})
-
-const defaultMaxRetryAfter = Duration.millis(delays_.defaultMaxRetryAfterMillis)
+export const honorRetryAfterUpTo: typeof schedules.honorRetryAfterUpTo = schedules.honorRetryAfterUpTo
 
 /**
  * Makes each delay `max(computed, retryAfter)`, where `retryAfter` is the hint carried by the
@@ -267,8 +166,7 @@ const defaultMaxRetryAfter = Duration.millis(delays_.defaultMaxRetryAfterMillis)
  * ```
  * @since 0.1.0
  */
-export const honorRetryAfter = <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>): Schedule.Schedule<O, I, E, R> =>
-  honorRetryAfterUpTo(self, defaultMaxRetryAfter)
+export const honorRetryAfter: typeof schedules.honorRetryAfter = schedules.honorRetryAfter
 
 /**
  * The schedule a retry policy describes: the strategy's delays, capped at `maxDelay`, then
@@ -282,30 +180,7 @@ export const honorRetryAfter = <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>)
  * ```
  * @since 0.1.0
  */
-export const fromPolicy = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration> => {
-  const base = strategySchedule(policy)
-  const shaped = policy.strategy === "decorrelated"
-    ? base
-    : base.pipe(capped(policy.maxDelay), jittered(policy.jitter))
-  const hinted = policy.honorRetryAfter ? honorRetryAfterUpTo(shaped, policy.maxRetryAfter) : shaped
-  const limited = recurs(hinted, policy.maxRetries)
-  return policy.timeout === undefined ? limited : within(limited, policy.timeout)
-}
-
-const strategySchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration> => {
-  switch (policy.strategy) {
-    case "exponential":
-      return exponential({ initial: policy.initialDelay, factor: policy.multiplier })
-    case "linear":
-      return linear({ initial: policy.initialDelay, step: policy.step ?? policy.initialDelay })
-    case "fixed":
-      return fixed(policy.initialDelay)
-    case "fibonacci":
-      return fibonacci({ initial: policy.initialDelay })
-    case "decorrelated":
-      return decorrelated({ initial: policy.initialDelay, max: policy.maxDelay })
-  }
-}
+export const fromPolicy: typeof schedules.fromPolicy = schedules.fromPolicy
 
 /**
  * The first `n` delays a schedule produces (fewer if it stops earlier), stepping it by hand with a
@@ -321,23 +196,4 @@ const strategySchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Durat
  * ```
  * @since 0.1.0
  */
-export const delays: {
-  (n: number, input?: unknown): <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>) => Effect.Effect<Array<Duration.Duration>, E, R>
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, n: number, input?: I): Effect.Effect<Array<Duration.Duration>, E, R>
-} = dual(
-  (args) => Schedule.isSchedule(args[0]),
-  <O, I, E, R>(self: Schedule.Schedule<O, I, E, R>, n: number, input?: I): Effect.Effect<Array<Duration.Duration>, E, R> =>
-    Effect.gen(function*() {
-      const step = yield* Schedule.toStep(self)
-      const out: Array<Duration.Duration> = []
-      let now = 0
-      for (let i = 0; i < n; i++) {
-        const next = yield* Pull.catchDone(step(now, input as I), () => Effect.succeed(undefined))
-        if (next === undefined) break
-        const delay = next[1]
-        out.push(delay)
-        now += Duration.toMillis(delay)
-      }
-      return out
-    }) as Effect.Effect<Array<Duration.Duration>, E, R>
-)
+export const delays: typeof schedules.delays = schedules.delays

@@ -13,10 +13,9 @@ import { Data, Deferred, Effect, Result, Schema } from "effect"
 import { dual } from "effect/Function"
 import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
 import type { PolicyError } from "./internal/policyError.ts"
+import { NOTHING } from "./internal/onExit.ts"
 import { decodeOptions } from "./internal/strict.ts"
 
-// Effect's onExit primitive accepts a handler that returns undefined: no finalizer step to run.
-const NOTHING = undefined as unknown as Effect.Effect<void>
 
 /**
  * The rejection when every slot and every queue place is taken.

@@ -10,17 +10,17 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
-import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Result, Schema } from "effect"
+import { Clock, Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { dual } from "effect/Function"
-import { describe, type Permanent } from "./Failure.ts"
+import type { Permanent } from "./Failure.ts"
 import * as AppendLog from "./internal/appendLog.ts"
-import { encodeError, kindOf } from "./internal/errorInfo.ts"
 import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
-import { type Kind, kinds } from "./internal/kind.ts"
+import * as errorInfo from "./internal/errorInfo.ts"
+import * as letters from "./internal/letters.ts"
+import { letterFor, publishOrLog, safeString } from "./internal/letters.ts"
 import type { PolicyError } from "./internal/policyError.ts"
 import { decodeOptions } from "./internal/strict.ts"
-import type { RetriesExhausted } from "./Retry.ts"
-import * as Telemetry from "./Telemetry.ts"
+import type { RetriesExhausted } from "./internal/retry/loop.ts"
 
 /**
  * An error as a dead letter stores it: the outer `_tag`, its message, its `Kind`, and the name or
@@ -34,17 +34,15 @@ import * as Telemetry from "./Telemetry.ts"
  * ```
  * @since 0.1.0
  */
-export const EncodedError = Schema.Struct({
-  _tag: Schema.optionalKey(Schema.String),
-  message: Schema.String,
-  kind: Schema.optionalKey(Schema.Literals(kinds)),
-  name: Schema.optionalKey(Schema.String)
-})
+export const EncodedError: typeof errorInfo.EncodedError = errorInfo.EncodedError
 
 /**
+ * The type of an `EncodedError`.
+ *
  * @since 0.1.0
+ * @category models
  */
-export type EncodedError = typeof EncodedError.Type
+export type EncodedError = errorInfo.EncodedError
 
 /**
  * One dead letter. Times are epoch milliseconds from `Clock`.
@@ -63,21 +61,14 @@ export type EncodedError = typeof EncodedError.Type
  * ```
  * @since 0.1.0
  */
-export const Letter = Schema.Struct({
-  operation: Schema.String,
-  error: EncodedError,
-  attempts: Schema.Number,
-  firstAttemptAt: Schema.Number,
-  lastAttemptAt: Schema.Number,
-  tags: Schema.Record(Schema.String, Schema.String)
-})
+export const Letter: typeof letters.Letter = letters.Letter
 
 /**
  * A decoded dead letter.
  *
  * @since 0.1.0
  */
-export type Letter = typeof Letter.Type
+export type Letter = letters.Letter
 
 /**
  * Storing or reading dead letters failed (a file system error).
@@ -142,6 +133,25 @@ export class DeadLetters extends Context.Service<DeadLetters, {
  */
 export const MemoryPolicy = Schema.Struct({
   capacity: withDefault(IntBetween(1, bounds.size), 1000)
+})
+
+/**
+ * A pipeline's dead letters as data (the `deadLetters` field of a pipeline policy, when not a
+ * boolean): `rejected` says whether calls rejected without running (an open circuit, a full
+ * bulkhead) become letters too. Default `false`: in an outage they would be thousands of letters
+ * of the same thing. Either way they are counted (`rejections`, `rejectedLetters`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { DeadLetter } from "effect-resilience"
+ * Schema.decodeUnknownSync(DeadLetter.PipelineLetters)({}) // { rejected: false }
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PipelineLetters = Schema.Struct({
+  rejected: withDefault(Schema.Boolean, false)
 })
 
 /**
@@ -355,50 +365,6 @@ export interface OnExhaustedOptions {
   readonly tags?: Readonly<Record<string, string>> | undefined
 }
 
-// Foreign error values may have throwing getters, be Proxies, hold cycles or carry megabytes:
-// every read below is guarded and every string bounded, so building a letter never throws.
-
-const MAX_MESSAGE = 16 * 1024
-
-const bounded = (text: string, max: number): string => text.length > max ? `${text.slice(0, max - 1)}…` : text
-
-const safely = <A>(f: () => A, fallback: A): A => {
-  try {
-    return f()
-  } catch {
-    return fallback
-  }
-}
-
-const safeString = (u: unknown, key: string): string | undefined =>
-  safely(() => {
-    if (typeof u !== "object" || u === null) return undefined
-    const value: unknown = (u as Record<string, unknown>)[key]
-    return typeof value === "string" && value !== "" ? bounded(value, MAX_MESSAGE) : undefined
-  }, undefined)
-
-const safeEncodeError = (error: unknown): EncodedError => {
-  const encoded = safely((): EncodedError | undefined => {
-    const e = encodeError(error)
-    // Copy into plain values: a getter-backed message is read once, here.
-    const message = String(e.message)
-    return {
-      ...(e._tag === undefined ? {} : { _tag: bounded(String(e._tag), 256) }),
-      message: bounded(message, MAX_MESSAGE),
-      ...(e.kind === undefined ? {} : { kind: e.kind }),
-      ...(e.name === undefined ? {} : { name: bounded(String(e.name), 256) })
-    }
-  }, undefined)
-  if (encoded !== undefined) return encoded
-  const tag = safeString(error, "_tag")
-  const message = safely(() => bounded(describe(error), MAX_MESSAGE), undefined) ??
-    safeString(error, "message") ?? tag ?? "an error that could not be read"
-  const kind = safely((): Kind => kindOf(error), "Unknown")
-  return { ...(tag === undefined ? {} : { _tag: bounded(tag, 256) }), message, kind }
-}
-
-const finiteOr = (value: unknown, fallback: number): number => typeof value === "number" && Number.isFinite(value) ? value : fallback
-
 const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Permanent<unknown> => {
   const tag = safeString(error, "_tag")
   return tag === "RetriesExhausted" || tag === "Permanent"
@@ -441,67 +407,3 @@ export const onExhausted: {
 })
 
 
-/**
- * The letter for a call that failed for good at `now`: attempts and the first attempt's time come
- * from `RetriesExhausted`; any other error counts as one attempt. Never throws, whatever the error
- * value holds.
- *
- * @internal
- */
-export const letterFor = (error: unknown, operation: string, tags: Readonly<Record<string, string>>, now: number): Letter => {
-  const exhausted = safeString(error, "_tag") === "RetriesExhausted" ? error as RetriesExhausted<unknown> : undefined
-  const attempts = exhausted === undefined ? 1 : safely(() => finiteOr(exhausted.attempts, 1), 1)
-  const elapsed = exhausted === undefined ? 0 : safely(() => finiteOr(Duration.toMillis(exhausted.elapsed), 0), 0)
-  return {
-    operation,
-    error: safeEncodeError(error),
-    attempts,
-    firstAttemptAt: now - elapsed,
-    lastAttemptAt: now,
-    tags
-  }
-}
-
-/**
- * A short description of a letter for a log line: what a reader needs to find or replay it, not
- * its full size.
- *
- * @internal
- */
-export const summarize = (letter: Letter): Record<string, unknown> =>
-  safely(() => ({
-    operation: bounded(letter.operation, 200),
-    error: {
-      ...(letter.error._tag === undefined ? {} : { _tag: bounded(letter.error._tag, 100) }),
-      message: bounded(letter.error.message, 200),
-      ...(letter.error.kind === undefined ? {} : { kind: letter.error.kind }),
-      ...(letter.error.name === undefined ? {} : { name: bounded(letter.error.name, 100) })
-    },
-    attempts: letter.attempts,
-    firstAttemptAt: letter.firstAttemptAt,
-    lastAttemptAt: letter.lastAttemptAt,
-    tags: Object.fromEntries(Object.entries(letter.tags).slice(0, 20).map(([k, v]) => [bounded(k, 100), bounded(String(v), 200)]))
-  }), { operation: "(unreadable letter)" } as Record<string, unknown>)
-
-const failedMetric = (operation: string) => Metric.withAttributes(Telemetry.metrics.deadLettersFailed, { operation })
-
-/**
- * Stores a letter and says whether it was stored. A store failure (a typed error or a defect) is
- * logged with the letter's summary and counted on `resilience_dead_letters_failed_total`, never
- * raised, so the caller's own error is kept.
- *
- * @internal
- */
-export const publishOrLog = (deadLetters: DeadLetters["Service"], letter: Letter): Effect.Effect<boolean> =>
-  Effect.suspend(() => deadLetters.publish(letter)).pipe(
-    Effect.as(true),
-    Effect.catchCause((cause) => {
-      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-      const summary = summarize(letter)
-      return Effect.logError("Could not store a dead letter; it is lost", safely(() => Cause.pretty(cause), "(unprintable cause)")).pipe(
-        Effect.annotateLogs({ letter: summary }),
-        Effect.andThen(Metric.update(failedMetric(String(summary.operation)), 1)),
-        Effect.as(false)
-      )
-    })
-  )

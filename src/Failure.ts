@@ -7,29 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, Option } from "effect"
-import { dual } from "effect/Function"
-import {
-  codeVerdict,
-  httpStatusTable,
-  messageCodeVerdict,
-  permanentMessagePatterns,
-  transientMessagePatterns,
-  type Verdict,
-  wrapperNames
-} from "./internal/errorCatalog.ts"
-import {
-  callSafe,
-  describe as describeSafely,
-  get,
-  isInstance,
-  isObjectLike,
-  keysOf,
-  MAX_TEXT,
-  nested,
-  stringAt
-} from "./internal/inspect.ts"
-import { type Kind as Kind_, kinds as kinds_ } from "./internal/kind.ts"
+import { kinds as kinds_, type Kind as Kind_ } from "./internal/kind.ts"
+import * as hints from "./internal/hints.ts"
+import * as verdicts from "./internal/verdicts.ts"
 
 /**
  * What went wrong, in terms a retry or breaker decision can use.
@@ -56,13 +36,6 @@ export type Kind = Kind_
 export const kinds: ReadonlyArray<Kind> = kinds_
 
 /**
- * A short, human-readable description of any error value, for messages and logs. Never throws.
- *
- * @internal
- */
-export const describe = (error: unknown): string => describeSafely(error)
-
-/**
  * A failure that may succeed if tried again. `retryAfter` carries a server's hint
  * (`Retry-After`, `retry-after-ms`), which retry schedules honour.
  *
@@ -74,11 +47,15 @@ export const describe = (error: unknown): string => describeSafely(error)
  * ```
  * @since 0.1.0
  */
-export class Transient<out E> extends Data.TaggedError("Transient")<{
-  readonly error: E
-  readonly kind: Kind
-  readonly retryAfter: Duration.Duration | undefined
-}> {}
+export const Transient: typeof verdicts.Transient = verdicts.Transient
+
+/**
+ * The type of a `Transient` failure.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Transient<E> = verdicts.Transient<E>
 
 /**
  * A failure that retrying cannot fix (bad input, missing credentials, not found, a bug).
@@ -91,27 +68,22 @@ export class Transient<out E> extends Data.TaggedError("Transient")<{
  * ```
  * @since 0.1.0
  */
-export class Permanent<out E> extends Data.TaggedError("Permanent")<{
-  readonly error: E
-  readonly kind: Kind
-}> {}
+export const Permanent: typeof verdicts.Permanent = verdicts.Permanent
 
-// A readable message without storing a copy: the wrapped error's own message, prefixed with the verdict.
-for (const Class of [Transient, Permanent] as const) {
-  Object.defineProperty(Class.prototype, "message", {
-    get(this: Transient<unknown> | Permanent<unknown>) {
-      return `${this._tag}(${this.kind}): ${describe(this.error)}`
-    },
-    configurable: true
-  })
-}
+/**
+ * The type of a `Permanent` failure.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Permanent<E> = verdicts.Permanent<E>
 
 /**
  * Either verdict for an error of type `E`.
  *
  * @since 0.1.0
  */
-export type Classified<E> = Transient<E> | Permanent<E>
+export type Classified<E> = verdicts.Classified<E>
 
 /**
  * The error type after classification: errors that already are `Transient`/`Permanent` keep their
@@ -125,19 +97,14 @@ export type Classified<E> = Transient<E> | Permanent<E>
  * ```
  * @since 0.1.0
  */
-export type ClassifiedError<E> = E extends Transient<infer X> ? Transient<X>
-  : E extends Permanent<infer Y> ? Permanent<Y>
-  : Transient<E> | Permanent<E>
+export type ClassifiedError<E> = verdicts.ClassifiedError<E>
 
 /**
  * Options of `transient`.
  *
  * @since 0.1.0
  */
-export interface TransientOptions {
-  readonly kind?: Kind | undefined
-  readonly retryAfter?: Duration.Input | undefined
-}
+export type TransientOptions = verdicts.TransientOptions
 
 /**
  * Marks an error as worth retrying.
@@ -150,21 +117,14 @@ export interface TransientOptions {
  * ```
  * @since 0.1.0
  */
-export const transient = <E>(error: E, options?: TransientOptions): Transient<E> =>
-  new Transient({
-    error,
-    kind: options?.kind ?? "Unknown",
-    retryAfter: options?.retryAfter === undefined ? undefined : Duration.fromInputUnsafe(options.retryAfter)
-  })
+export const transient: typeof verdicts.transient = verdicts.transient
 
 /**
  * Options of `permanent`.
  *
  * @since 0.1.0
  */
-export interface PermanentOptions {
-  readonly kind?: Kind | undefined
-}
+export type PermanentOptions = verdicts.PermanentOptions
 
 /**
  * Marks an error as not worth retrying.
@@ -177,8 +137,7 @@ export interface PermanentOptions {
  * ```
  * @since 0.1.0
  */
-export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E> =>
-  new Permanent({ error, kind: options?.kind ?? "Unknown" })
+export const permanent: typeof verdicts.permanent = verdicts.permanent
 
 /**
  * Is this value a `Transient`?
@@ -190,7 +149,7 @@ export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E>
  * ```
  * @since 0.1.0
  */
-export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u, Transient)
+export const isTransient: typeof verdicts.isTransient = verdicts.isTransient
 
 /**
  * Is this value a `Permanent`?
@@ -202,7 +161,7 @@ export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u
  * ```
  * @since 0.1.0
  */
-export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u, Permanent)
+export const isPermanent: typeof verdicts.isPermanent = verdicts.isPermanent
 
 /**
  * Is this value either verdict?
@@ -214,7 +173,7 @@ export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u
  * ```
  * @since 0.1.0
  */
-export const isClassified = (u: unknown): u is Classified<unknown> => isTransient(u) || isPermanent(u)
+export const isClassified: typeof verdicts.isClassified = verdicts.isClassified
 
 /**
  * Decides the verdict for an error. Return `undefined` to defer to the default classifier, so a
@@ -228,13 +187,7 @@ export const isClassified = (u: unknown): u is Classified<unknown> => isTransien
  * ```
  * @since 0.1.0
  */
-export type Classifier<E> = (error: E) => Classified<E> | undefined
-
-// ---------------------------------------------------------------------------------------------
-// Retry-After
-// ---------------------------------------------------------------------------------------------
-
-const DELTA_SECONDS = /^\d+(\.\d+)?$/
+export type Classifier<E> = verdicts.Classifier<E>
 
 /**
  * Parses an HTTP `Retry-After` value: delta-seconds (`"120"`) or an HTTP-date
@@ -248,98 +201,7 @@ const DELTA_SECONDS = /^\d+(\.\d+)?$/
  * ```
  * @since 0.1.0
  */
-export const parseRetryAfter = (value: string | number, nowMillis: number): Option.Option<Duration.Duration> => {
-  if (typeof value === "number") {
-    return Number.isFinite(value) && value >= 0 ? Option.some(Duration.seconds(value)) : Option.none()
-  }
-  if (typeof value !== "string") return Option.none()
-  const trimmed = value.trim()
-  if (trimmed === "" || trimmed.length > 64) return Option.none()
-  if (DELTA_SECONDS.test(trimmed)) {
-    const seconds = Number(trimmed)
-    return Number.isFinite(seconds) ? Option.some(Duration.seconds(seconds)) : Option.none()
-  }
-  // HTTP-dates always name a weekday or month; refusing bare numbers with signs avoids Date's leniency.
-  if (!/[a-z]/i.test(trimmed)) return Option.none()
-  const at = Date.parse(trimmed)
-  if (Number.isNaN(at) || !Number.isFinite(nowMillis)) return Option.none()
-  return Option.some(Duration.millis(Math.max(0, at - nowMillis)))
-}
-
-const decoder = new TextDecoder()
-
-/** One header value as text: strings, numbers, the first of several, or undici's raw bytes. */
-const headerText = (value: unknown): string | undefined => {
-  if (typeof value === "string") return value.slice(0, 256)
-  if (typeof value === "number") return String(value)
-  if (Option.isOption(value)) return headerText(Option.getOrUndefined(value as Option.Option<unknown>))
-  if (isInstance(value, Uint8Array)) {
-    try {
-      return decoder.decode((value as Uint8Array).subarray(0, 256))
-    } catch {
-      return undefined
-    }
-  }
-  if (Array.isArray(value)) return headerText(get(value, 0))
-  return undefined
-}
-
-const MAX_HEADERS = 256
-
-/**
- * One header from any of the shapes clients use: fetch/undici `Headers` and axios' `AxiosHeaders`
- * (a `get` method), a `Map`, Node's and the AWS SDK's plain records (any case, string or array
- * values), undici's raw `[name, value, name, value, …]` arrays (strings or bytes) and entry lists.
- */
-const readHeader = (headers: unknown, name: string): string | undefined => {
-  if (!isObjectLike(headers)) return undefined
-  if (Array.isArray(headers)) {
-    const length = Math.min(Number(get(headers, "length")) || 0, MAX_HEADERS * 2)
-    const first = get(headers, 0)
-    if (Array.isArray(first)) {
-      for (let i = 0; i < length; i++) {
-        const entry = get(headers, i)
-        if (headerText(get(entry, 0))?.toLowerCase() === name) return headerText(get(entry, 1))
-      }
-      return undefined
-    }
-    for (let i = 0; i + 1 < length; i += 2) {
-      if (headerText(get(headers, i))?.toLowerCase() === name) return headerText(get(headers, i + 1))
-    }
-    return undefined
-  }
-  const getter = get(headers, "get")
-  if (typeof getter === "function") {
-    const value = headerText(callSafe(getter, headers, name))
-    if (value !== undefined) return value
-  }
-  for (const key of keysOf(headers, MAX_HEADERS)) {
-    if (key.toLowerCase() === name) return headerText(get(headers, key))
-  }
-  return undefined
-}
-
-/**
- * A server's hint from header text, or `undefined`: negative, `NaN`, infinite values and dates
- * that have already passed are no hint at all.
- */
-const hintFrom = (
-  ms: string | undefined,
-  retryAfter: string | undefined,
-  nowMillis: number
-): Duration.Duration | undefined => {
-  if (ms !== undefined) {
-    const trimmed = ms.trim()
-    const millis = DELTA_SECONDS.test(trimmed) ? Number(trimmed) : Number.NaN
-    if (Number.isFinite(millis)) return Duration.millis(millis)
-  }
-  if (retryAfter === undefined) return undefined
-  const trimmed = retryAfter.trim()
-  const parsed = Option.getOrUndefined(parseRetryAfter(trimmed, nowMillis))
-  if (parsed === undefined) return undefined
-  // A date in the past asks for nothing; "0" seconds is a real (if empty) answer.
-  return !DELTA_SECONDS.test(trimmed) && Duration.toMillis(parsed) === 0 ? undefined : parsed
-}
+export const parseRetryAfter: typeof hints.parseRetryAfter = hints.parseRetryAfter
 
 /**
  * Reads a retry hint from response headers: `retry-after-ms` (milliseconds, sent by some LLM
@@ -354,20 +216,7 @@ const hintFrom = (
  * ```
  * @since 0.1.0
  */
-export const retryAfterFromHeaders = (headers: unknown, nowMillis: number): Duration.Duration | undefined =>
-  hintFrom(readHeader(headers, "retry-after-ms"), readHeader(headers, "retry-after"), nowMillis)
-
-/**
- * Where clients keep the response headers of a failed call: on the error (`headers`: the OpenAI
- * and Anthropic SDKs, undici, a thrown fetch `Response`), on `response` (axios, Effect's
- * `HttpClientError`), on `$response` (AWS SDK v3), or on Effect's `reason.response`.
- */
-const headerSources = (u: unknown): ReadonlyArray<unknown> => [
-  get(u, "headers"),
-  get(get(u, "response"), "headers"),
-  get(get(u, "$response"), "headers"),
-  get(get(get(u, "reason"), "response"), "headers")
-]
+export const retryAfterFromHeaders: typeof hints.retryAfterFromHeaders = hints.retryAfterFromHeaders
 
 /**
  * The retry hint carried by a failed call's response, wherever its client keeps the headers (the
@@ -382,32 +231,7 @@ const headerSources = (u: unknown): ReadonlyArray<unknown> => [
  * ```
  * @since 0.1.0
  */
-export const retryAfterOf = (error: unknown, nowMillis: number = Date.now()): Duration.Duration | undefined => {
-  for (const headers of headerSources(error)) {
-    if (headers === undefined) continue
-    const hint = retryAfterFromHeaders(headers, nowMillis)
-    if (hint !== undefined) return hint
-  }
-  return undefined
-}
-
-// ---------------------------------------------------------------------------------------------
-// Classifiers
-// ---------------------------------------------------------------------------------------------
-
-const fromVerdict = <E>(error: E, verdict: Verdict, retryAfter?: Duration.Duration): Classified<E> =>
-  verdict.transient
-    ? new Transient({ error, kind: verdict.kind, retryAfter })
-    : new Permanent({ error, kind: verdict.kind })
-
-const statusVerdict = (status: number): Verdict | undefined => {
-  if (!Number.isInteger(status) || status < 100 || status > 599) return undefined
-  const listed = httpStatusTable.get(status)
-  if (listed !== undefined) return listed
-  if (status >= 500) return { transient: true, kind: "Server" }
-  if (status >= 400) return { transient: false, kind: "Client" }
-  return undefined
-}
+export const retryAfterOf: typeof hints.retryAfterOf = hints.retryAfterOf
 
 /**
  * Classifies an HTTP status: 408, 429, 500, 502, 503, 504 (and other 5xx but 501, 505, 511) are
@@ -421,97 +245,14 @@ const statusVerdict = (status: number): Verdict | undefined => {
  * ```
  * @since 0.1.0
  */
-export const httpStatus = (
-  status: number,
-  headers?: unknown,
-  nowMillis: number = Date.now()
-): Classified<number> => {
-  const verdict = statusVerdict(status) ?? { transient: false, kind: "Unknown" as const }
-  const retryAfter = verdict.transient && headers !== undefined ? retryAfterFromHeaders(headers, nowMillis) : undefined
-  return fromVerdict(status, verdict, retryAfter)
-}
-
-const statusKeys = ["status", "statusCode", "httpStatusCode"] as const
-
-/** An HTTP status on the error, its `response`, AWS's `$metadata`/`$response`, or Effect's `reason.response`. */
-const statusOf = (u: unknown): number | undefined => {
-  for (const candidate of [u, get(u, "response"), get(u, "$metadata"), get(u, "$response"), get(get(u, "reason"), "response")]) {
-    if (!isObjectLike(candidate)) continue
-    for (const key of statusKeys) {
-      const value = get(candidate, key)
-      const status = typeof value === "string" && /^\d{3}$/.test(value) ? Number(value) : value
-      if (typeof status === "number" && Number.isInteger(status) && status >= 100 && status <= 599) return status
-    }
-  }
-  return undefined
-}
-
-/**
- * The fields that name what went wrong, most specific first: Node/undici/SQLSTATE/axios `code`,
- * AWS's `Code` and `__type`, the error's `name` (AWS SDK v3, kafkajs, the LLM SDKs) or its class
- * name, a `type` (kafkajs protocol errors, OpenAI, Anthropic), SQLSTATE fields and a string `errno`.
- */
-const codeKeys = ["code", "Code", "__type", "name", "constructor", "type", "sqlState", "sqlstate", "errno"] as const
-
-const TIMED_OUT = /time(d)? ?out/i
-
-/**
- * A network code whose message says the operation timed out is a timeout: axios reports its
- * timeouts as `ECONNABORTED` ("timeout of 1000ms exceeded"), kafkajs as a connection error
- * ("Connection timeout").
- */
-const refine = (verdict: Verdict, u: unknown): Verdict => {
-  if (verdict.kind !== "Network") return verdict
-  const message = stringAt(u, "message")
-  return message !== undefined && TIMED_OUT.test(message) ? { transient: verdict.transient, kind: "Timeout" } : verdict
-}
-
-const retryableFlag = (u: unknown): boolean | undefined => {
-  for (const key of ["retryable", "retriable", "isRetryable", "$retryable"]) {
-    const value = get(u, key)
-    if (typeof value === "boolean") return value
-    if (key === "$retryable" && isObjectLike(value)) return true
-  }
-  return undefined
-}
-
-const messageVerdict = (message: string): Verdict | undefined => {
-  for (const { pattern, verdict } of permanentMessagePatterns) if (pattern.test(message)) return verdict
-  const fromCode = messageCodeVerdict(message)
-  if (fromCode !== undefined) return fromCode
-  for (const { pattern, verdict } of transientMessagePatterns) if (pattern.test(message)) return verdict
-  return undefined
-}
+export const httpStatus: typeof verdicts.httpStatus = verdicts.httpStatus
 
 /**
  * Options of `makeClassifier`.
  *
  * @since 0.1.0
  */
-export interface ClassifierOptions {
-  /** The verdict for errors nothing recognises. Default `"Permanent"`: retry only what is known to be transient. */
-  readonly unknown?: "Transient" | "Permanent" | undefined
-  /** Extra message patterns that mean "transient": your word, checked right after explicit verdicts. */
-  readonly transientPatterns?: ReadonlyArray<RegExp> | undefined
-  /** Extra message patterns that mean "permanent", checked before everything else but explicit verdicts. */
-  readonly permanentPatterns?: ReadonlyArray<RegExp> | undefined
-  /** The clock for HTTP-date `Retry-After` values. Default `Date.now`. */
-  readonly now?: (() => number) | undefined
-}
-
-/** How deep the classifier follows `cause` chains and wrappers, and how many values it looks at in all. */
-const MAX_CAUSE_DEPTH = 5
-const MAX_VISITED = 32
-
-const isProgrammingError = (u: unknown): boolean =>
-  isInstance(u, TypeError) || isInstance(u, RangeError) || isInstance(u, ReferenceError) || isInstance(u, SyntaxError)
-
-interface Found {
-  readonly verdict: Verdict
-  readonly retryAfter?: Duration.Duration | undefined
-  /** The value that carried the signal: its response headers are read for a hint. */
-  readonly at: unknown
-}
+export type ClassifierOptions = verdicts.ClassifierOptions
 
 /**
  * Builds a classifier from the catalogue of known errors, tuned by options.
@@ -539,94 +280,7 @@ interface Found {
  * ```
  * @since 0.1.0
  */
-export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) => ClassifiedError<E> => {
-  const unknownTransient = options.unknown === "Transient"
-  const extraTransient = options.transientPatterns ?? []
-  const extraPermanent = options.permanentPatterns ?? []
-  const now = options.now ?? Date.now
-
-  const explicit = (u: unknown): Found | undefined => {
-    if (isTransient(u)) return { verdict: { transient: true, kind: u.kind }, retryAfter: u.retryAfter, at: undefined }
-    if (isPermanent(u)) return { verdict: { transient: false, kind: u.kind }, at: undefined }
-    const tag = get(u, "_tag")
-    if (tag === "BreakerOpen" || tag === "CircuitBreakerError" || tag === "CircuitOpen" || tag === "CircuitHalfOpen") {
-      return { verdict: { transient: false, kind: "CircuitOpen" }, at: u }
-    }
-    if (tag === "TimeoutError") return { verdict: { transient: true, kind: "Timeout" }, at: u }
-    if (tag === "BulkheadFull") return { verdict: { transient: true, kind: "RateLimit" }, at: u }
-    const message = typeof u === "string" ? u.slice(0, MAX_TEXT) : stringAt(u, "message")
-    if (message !== undefined) {
-      for (const pattern of extraPermanent) if (pattern.test(message)) return { verdict: { transient: false, kind: "Unknown" }, at: u }
-      for (const pattern of extraTransient) if (pattern.test(message)) return { verdict: { transient: true, kind: "Unknown" }, at: u }
-    }
-    return undefined
-  }
-
-  const analyse = (u: unknown, depth: number, seen: Set<unknown>): Found | undefined => {
-    if (u === null || u === undefined || depth > MAX_CAUSE_DEPTH || seen.size >= MAX_VISITED) return undefined
-    if (typeof u === "number") {
-      const verdict = statusVerdict(u)
-      return verdict && { verdict, at: undefined }
-    }
-    if (isObjectLike(u)) {
-      if (seen.has(u)) return undefined
-      seen.add(u)
-    }
-    const stated = explicit(u)
-    if (stated !== undefined) return stated
-    const inner = nested(u)
-    const name = get(u, "name")
-    if (typeof name === "string" && wrapperNames.has(name)) {
-      for (const value of inner) {
-        const found = analyse(value, depth + 1, seen)
-        if (found !== undefined) return found
-      }
-    }
-    for (const key of codeKeys) {
-      // The class name stands in for a `name` the library never set (the OpenAI SDK's errors are all "Error").
-      const value = key === "constructor" ? get(get(u, "constructor"), "name") : get(u, key)
-      const verdict = codeVerdict(value)
-      if (verdict !== undefined) return { verdict: refine(verdict, u), at: u }
-    }
-    const flag = retryableFlag(u)
-    const status = statusOf(u)
-    const byStatus = status === undefined ? undefined : statusVerdict(status)
-    if (flag !== undefined) {
-      return { verdict: { transient: flag, kind: byStatus?.kind ?? (flag ? "Unknown" : "Client") }, at: u }
-    }
-    if (byStatus !== undefined) return { verdict: byStatus, at: u }
-    for (const value of inner) {
-      const found = analyse(value, depth + 1, seen)
-      if (found !== undefined) return found
-    }
-    const message = typeof u === "string" ? u.slice(0, MAX_TEXT) : stringAt(u, "message")
-    const verdict = message === undefined ? undefined : messageVerdict(message)
-    return verdict && { verdict, at: u }
-  }
-
-  const decide = <E>(error: E): Classified<E> => {
-    const found = analyse(error, 0, new Set())
-    if (found === undefined) {
-      // A TypeError, RangeError, ReferenceError or SyntaxError is a bug: retrying runs the bug again.
-      return fromVerdict(error, { transient: unknownTransient && !isProgrammingError(error), kind: "Unknown" })
-    }
-    if (!found.verdict.transient) return fromVerdict(error, found.verdict)
-    const nowMillis = now()
-    const retryAfter = found.retryAfter ?? (found.at === undefined ? undefined : retryAfterOf(found.at, nowMillis)) ??
-      (found.at === error ? undefined : retryAfterOf(error, nowMillis))
-    return fromVerdict(error, found.verdict, retryAfter)
-  }
-
-  return <E>(error: E): ClassifiedError<E> => {
-    if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
-    try {
-      return decide(error) as ClassifiedError<E>
-    } catch {
-      // Only a user's `now` or pattern can still throw here; the value itself is read safely.
-      return fromVerdict(error, { transient: false, kind: "Unknown" }) as ClassifiedError<E>
-    }
-  }
-}
+export const makeClassifier: typeof verdicts.makeClassifier = verdicts.makeClassifier
 
 /**
  * The default classifier: `makeClassifier()` with the catalogue of HTTP statuses, Node/undici,
@@ -641,7 +295,7 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
  * ```
  * @since 0.1.0
  */
-export const defaultClassifier: <E>(error: E) => ClassifiedError<E> = makeClassifier()
+export const defaultClassifier: typeof verdicts.defaultClassifier = verdicts.defaultClassifier
 
 /**
  * Combines a partial classifier with a fallback (the default classifier unless given).
@@ -654,11 +308,7 @@ export const defaultClassifier: <E>(error: E) => ClassifiedError<E> = makeClassi
  * ```
  * @since 0.1.0
  */
-export const orElse = <E>(
-  classifier: Classifier<E>,
-  fallback: <X>(error: X) => ClassifiedError<X> = defaultClassifier
-): (error: E) => ClassifiedError<E> =>
-(error: E) => (classifier(error) as ClassifiedError<E> | undefined) ?? fallback(error)
+export const orElse: typeof verdicts.orElse = verdicts.orElse
 
 /**
  * Classifies the typed errors of an effect into `Transient | Permanent`. Errors that already are
@@ -673,26 +323,4 @@ export const orElse = <E>(
  * ```
  * @since 0.1.0
  */
-export const classify: {
-  <E>(classifier?: Classifier<E>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, ClassifiedError<E>, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, classifier?: Classifier<E>): Effect.Effect<A, ClassifiedError<E>, R>
-} = dual(
-  (args) => Effect.isEffect(args[0]),
-  <A, E, R>(self: Effect.Effect<A, E, R>, classifier?: Classifier<E>): Effect.Effect<A, ClassifiedError<E>, R> => {
-    const decide = resolveClassifier(classifier)
-    return Effect.mapError(self, (error) => decide(error) as ClassifiedError<E>)
-  }
-)
-
-/**
- * Turns an optional partial classifier into a total one (internal helper shared with Retry).
- *
- * @internal
- */
-export const resolveClassifier = <E>(classifier: Classifier<E> | undefined): (error: E) => Classified<E> =>
-  classifier === undefined
-    ? defaultClassifier as (error: E) => Classified<E>
-    : (error: E) => {
-      if (isTransient(error) || isPermanent(error)) return error as unknown as Classified<E>
-      return classifier(error) ?? defaultClassifier(error) as Classified<E>
-    }
+export const classify: typeof verdicts.classify = verdicts.classify

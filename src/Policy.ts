@@ -11,22 +11,21 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Result, Schema, SchemaTransformation } from "effect"
+import { Duration, Effect, Result, Schema } from "effect"
 import { BulkheadPolicy } from "./Bulkhead.ts"
 import { BreakerPolicy, WindowSchema } from "./CircuitBreaker.ts"
+import { PipelineLetters } from "./DeadLetter.ts"
 import { HedgePolicy } from "./Hedge.ts"
-import { defaultMaxRetryAfterMillis, type JitterMode } from "./internal/delays.ts"
-import { bounds, Delay as DelaySchema, type DelayInput, IntBetween, Ratio, toDuration, withDefault } from "./internal/fields.ts"
-import { type Kind, kinds } from "./internal/kind.ts"
+import { bounds, Delay as DelaySchema, type DelayInput, IntBetween, withDefault } from "./internal/fields.ts"
 import {
   formatPath as formatPath_,
-  normalizeKey,
   PolicyError as PolicyError_,
-  type PolicyIssue as PolicyIssue_,
-  prefixIssues,
-  showValue
+  type PolicyIssue as PolicyIssue_
 } from "./internal/policyError.ts"
-import { advice as advice_, aliases as aliases_, decodeStrict, leaves as leaves_, mergeInto } from "./internal/strict.ts"
+import { advice as advice_, aliases as aliases_, decodeStrict, leaves as leaves_ } from "./internal/strict.ts"
+import { documentDecoder } from "./internal/document.ts"
+import * as presets_ from "./internal/presets.ts"
+import * as retryPolicy from "./internal/retryPolicy.ts"
 import { BudgetPolicy } from "./RetryBudget.ts"
 
 /**
@@ -118,7 +117,7 @@ export const Window = WindowSchema
  * @since 0.1.0
  * @category schemas
  */
-export const Strategy = Schema.Literals(["exponential", "linear", "fixed", "fibonacci", "decorrelated"])
+export const Strategy: typeof retryPolicy.Strategy = retryPolicy.Strategy
 
 /**
  * A backoff strategy name.
@@ -126,7 +125,7 @@ export const Strategy = Schema.Literals(["exponential", "linear", "fixed", "fibo
  * @since 0.1.0
  * @category schemas
  */
-export type Strategy = typeof Strategy.Type
+export type Strategy = retryPolicy.Strategy
 
 /**
  * How jitter may be written.
@@ -134,18 +133,7 @@ export type Strategy = typeof Strategy.Type
  * @since 0.1.0
  * @category schemas
  */
-export type JitterInput =
-  | "none"
-  | "full"
-  | "equal"
-  | "multiplicative"
-  | "oneSided"
-  | number
-  | boolean
-  | { readonly ratio: number }
-  | { readonly oneSided: number }
-
-const jitterModes = ["none", "full", "equal", "multiplicative"] as const
+export type JitterInput = retryPolicy.JitterInput
 
 /**
  * Jitter: `"none"`; `"full"` (`uniform(0, d)`); `"equal"` (`d/2 + uniform(0, d/2)`);
@@ -163,40 +151,7 @@ const jitterModes = ["none", "full", "equal", "multiplicative"] as const
  * @since 0.1.0
  * @category schemas
  */
-export const Jitter: Schema.Codec<JitterMode, JitterInput> = (Schema
-  .Union([
-    Schema.Literals([...jitterModes, "oneSided"]),
-    Ratio,
-    Schema.Boolean,
-    // One struct, not two: a bad `{ ratio: 2 }` then gets one message, not one per member.
-    Schema.Struct({ ratio: Schema.optionalKey(Ratio), oneSided: Schema.optionalKey(Ratio) }).check(
-      Schema.makeFilter((o) => ((o.ratio === undefined) !== (o.oneSided === undefined)) || "Expected exactly one of ratio, oneSided")
-    )
-  ])
-  .pipe(
-    Schema.decodeTo(
-      Schema.Union([
-        Schema.Literals(jitterModes),
-        Schema.Struct({ ratio: Schema.Number }),
-        Schema.Struct({ oneSided: Schema.Number })
-      ]),
-      SchemaTransformation.transform<JitterMode, any>({
-        decode: (input: JitterInput): JitterMode =>
-          typeof input === "number"
-            ? (input === 0 ? "none" : { ratio: input })
-            : typeof input === "boolean"
-            ? (input ? { oneSided: 0.25 } : "none")
-            : input === "oneSided"
-            ? { oneSided: 0.25 }
-            : typeof input === "object"
-            ? (input as { readonly ratio?: number }).ratio !== undefined
-              ? { ratio: (input as { readonly ratio: number }).ratio }
-              : { oneSided: (input as { readonly oneSided: number }).oneSided }
-            : input,
-        encode: (mode) => mode
-      })
-    )
-  )) as unknown as Schema.Codec<JitterMode, JitterInput>
+export const Jitter: typeof retryPolicy.Jitter = retryPolicy.Jitter
 
 /**
  * A failure kind, as a schema.
@@ -210,12 +165,7 @@ export const Jitter: Schema.Codec<JitterMode, JitterInput> = (Schema
  * @since 0.1.0
  * @category schemas
  */
-export const KindSchema = Schema.Literals(kinds)
-
-const maxBelowInitial = (initial: Duration.Duration): string =>
-  `Expected maxDelay to be at least initialDelay (${Duration.format(initial)})`
-
-const retryDefaults = { initialDelay: 1000, maxDelay: 30_000 } as const
+export const KindSchema: typeof retryPolicy.KindSchema = retryPolicy.KindSchema
 
 /**
  * A retry policy. Field names: `maxRetries`, `initialDelay`, `maxDelay`, `multiplier`, `jitter`,
@@ -235,34 +185,7 @@ const retryDefaults = { initialDelay: 1000, maxDelay: 30_000 } as const
  * @since 0.1.0
  * @category schemas
  */
-export const RetryPolicy = Schema.Struct({
-  /** An operation name for logs, metrics and dead letters. */
-  name: Schema.optionalKey(Schema.NonEmptyString),
-  strategy: withDefault(Strategy, "exponential"),
-  maxRetries: withDefault(IntBetween(0, bounds.retries), 3),
-  initialDelay: withDefault(Delay, retryDefaults.initialDelay),
-  maxDelay: withDefault(Delay, retryDefaults.maxDelay),
-  multiplier: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(1)), 2),
-  /** The increment of the linear strategy (defaults to initialDelay). */
-  step: Schema.optionalKey(Delay),
-  jitter: withDefault(Jitter, 0.1),
-  /** Wait at least as long as a server's `Retry-After` asks. */
-  honorRetryAfter: withDefault(Schema.Boolean, true),
-  /** The longest `Retry-After` hint that is waited for: a longer one ends the retries at once (reason `"retryAfter"`). */
-  maxRetryAfter: withDefault(Delay, defaultMaxRetryAfterMillis),
-  /** Total time for all attempts and delays; retries that would end later are not started. */
-  timeout: Schema.optionalKey(Delay),
-  /** Retry only transient failures of these kinds. */
-  retryOn: Schema.optionalKey(Schema.Array(KindSchema)),
-  /** Never retry failures of these kinds, even when transient. */
-  neverRetryOn: Schema.optionalKey(Schema.Array(KindSchema)),
-  /** The verdict for errors the classifier does not recognise. */
-  unknownErrors: withDefault(Schema.Literals(["Transient", "Permanent"]), "Permanent")
-}).check(Schema.makeFilter((policy) =>
-  Duration.isLessThan(policy.maxDelay, policy.initialDelay)
-    ? { path: ["maxDelay"], issue: maxBelowInitial(policy.initialDelay) }
-    : undefined
-))
+export const RetryPolicy: typeof retryPolicy.RetryPolicy = retryPolicy.RetryPolicy
 
 /**
  * A decoded retry policy.
@@ -270,7 +193,7 @@ export const RetryPolicy = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export type RetryPolicy = typeof RetryPolicy.Type
+export type RetryPolicy = retryPolicy.RetryPolicy
 
 /**
  * What a retry policy looks like before decoding (JSON, or code). Aliases are accepted too.
@@ -278,33 +201,7 @@ export type RetryPolicy = typeof RetryPolicy.Type
  * @since 0.1.0
  * @category schemas
  */
-export type RetryPolicyInput = typeof RetryPolicy.Encoded & {
-  readonly maxAttempts?: number
-  readonly baseDelay?: DelayInput
-  readonly initialBackoff?: DelayInput
-  readonly maxBackoff?: DelayInput
-  readonly backoffFactor?: number
-  readonly exponentialBase?: number
-  readonly jitterFraction?: number
-}
-
-/**
- * The struct's own check runs only once every field decodes; this reports it anyway when the two
- * fields it compares are themselves valid, so one pass names every problem.
- *
- * @internal
- */
-export const retryCross = (value: unknown): Array<PolicyIssue> => {
-  if (typeof value !== "object" || value === null) return []
-  const record = value as Record<string, unknown>
-  const initial = toDuration(record.initialDelay ?? retryDefaults.initialDelay)
-  const max = toDuration(record.maxDelay ?? retryDefaults.maxDelay)
-  if (initial === undefined || max === undefined || !Duration.isFinite(max) || !Duration.isFinite(initial)) return []
-  if (Duration.toMillis(initial) < 0 || Duration.toMillis(max) < 0) return []
-  return Duration.isLessThan(max, initial)
-    ? [{ path: ["maxDelay"], message: `${maxBelowInitial(initial)}, got ${showValue(record.maxDelay ?? retryDefaults.maxDelay)}` }]
-    : []
-}
+export type RetryPolicyInput = retryPolicy.RetryPolicyInput
 
 /**
  * A retry budget policy: AWS-SDK-style token bucket, or a ratio of recent requests.
@@ -368,7 +265,17 @@ export const PipelinePolicy = Schema.Struct({
   attemptTimeout: Schema.optionalKey(Delay),
   bulkhead: Schema.optionalKey(BulkheadPolicy),
   hedge: Schema.optionalKey(HedgePolicy),
-  deadLetters: withDefault(Schema.Boolean, false),
+  /**
+   * Keep a dead letter of each call that fails for good (in the `DeadLetter.DeadLetters` service):
+   * `true`, or `{ rejected: true }` to keep letters of calls an open circuit or a full bulkhead
+   * rejected too.
+   */
+  deadLetters: withDefault(Schema.Union([Schema.Boolean, PipelineLetters]), false),
+  /**
+   * Call tags (`execute(effect, { tags })`) that become metric attributes. Other tags still reach
+   * dead letters and log annotations, but not metrics, so the series stay bounded.
+   */
+  tags: Schema.optionalKey(Schema.Array(Schema.NonEmptyString)),
   /** A span per protected call, with an event per retry. */
   spans: withDefault(Schema.Boolean, false),
   /**
@@ -396,26 +303,34 @@ export type PipelinePolicyInput = Omit<typeof PipelinePolicy.Encoded, "retry"> &
   readonly retry?: false | RetryPolicyInput
 }
 
-const pipelineCross = (value: unknown): Array<PolicyIssue> => {
-  const retry = typeof value === "object" && value !== null ? (value as { retry?: unknown }).retry : undefined
-  return typeof retry === "object" && retry !== null ? prefixIssues(["retry"], retryCross(retry)) : []
-}
-
 /**
- * Decodes a retry policy, synchronously.
+ * Decodes a retry policy synchronously: `decode` as a `Result`.
  *
- * @internal
+ * @example
+ * ```ts
+ * import { Result } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Result.isSuccess(Policy.decodeRetryResult({ maxRetries: 2 })) // true
+ * ```
+ * @since 0.1.0
+ * @category decoding
  */
-export const decodeRetryResult = (input: unknown): Result.Result<RetryPolicy, PolicyError> =>
-  decodeStrict(RetryPolicy, input, { cross: retryCross })
+export const decodeRetryResult: (input: unknown) => Result.Result<RetryPolicy, PolicyError> = retryPolicy.decodeRetryResult
 
 /**
- * Decodes a pipeline policy, synchronously.
+ * Decodes a pipeline policy synchronously: `decodePipeline` as a `Result`.
  *
- * @internal
+ * @example
+ * ```ts
+ * import { Result } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Result.isFailure(Policy.decodePipelineResult({ retry: { maxRetries: -1 } })) // true
+ * ```
+ * @since 0.1.0
+ * @category decoding
  */
 export const decodePipelineResult = (input: unknown): Result.Result<PipelinePolicy, PolicyError> =>
-  decodeStrict(PipelinePolicy, input, { cross: pipelineCross })
+  decodeStrict(PipelinePolicy, input, { cross: retryPolicy.pipelineCross })
 
 const toEffect = <A>(result: Result.Result<A, PolicyError>): Effect.Effect<A, PolicyError> =>
   Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
@@ -460,18 +375,26 @@ export const decode = (input: unknown): Effect.Effect<RetryPolicy, PolicyError> 
  * @example
  * ```ts
  * import { Policy } from "effect-resilience"
- * const policy = Policy.make({ maxRetries: 5, initialDelay: "200 millis" })
+ * const policy = Policy.makeRetry({ maxRetries: 5, initialDelay: "200 millis" })
  * ```
  * @since 0.1.0
- * @category decoding
+ * @category constructors
  */
-export const make = (input: RetryPolicyInput = {}): Effect.Effect<RetryPolicy, PolicyError> => decode(input)
+export const makeRetry = (input: RetryPolicyInput = {}): Effect.Effect<RetryPolicy, PolicyError> => decode(input)
 
-const fromCode = (input: RetryPolicyInput): RetryPolicy => {
-  const result = decodeRetryResult(input)
-  if (Result.isFailure(result)) throw new globalThis.Error(`Invalid built-in policy: ${result.failure.message}`)
-  return result.success
-}
+/**
+ * The old name of `makeRetry`.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "effect-resilience"
+ * const policy = Policy.makeRetry({ maxRetries: 5 }) // rather than Policy.make
+ * ```
+ * @deprecated Use `makeRetry`: it builds a retry policy, not a pipeline.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (input?: RetryPolicyInput) => Effect.Effect<RetryPolicy, PolicyError> = makeRetry
 
 /**
  * The retry defaults: 3 retries (4 attempts), 1 s initial delay, 30 s cap, factor 2, ±10 % jitter.
@@ -484,7 +407,7 @@ const fromCode = (input: RetryPolicyInput): RetryPolicy => {
  * @since 0.1.0
  * @category presets
  */
-export const defaults: RetryPolicy = fromCode({})
+export const defaults: typeof presets_.defaults = presets_.defaults
 
 /**
  * A named, ready-made policy: the retry part plus which other guards it is paired with. It is a
@@ -493,20 +416,7 @@ export const defaults: RetryPolicy = fromCode({})
  * @since 0.1.0
  * @category presets
  */
-export interface Preset {
-  readonly name: string
-  readonly description: string
-  readonly retry: RetryPolicy
-  readonly circuitBreaker: boolean
-  readonly deadLetters: boolean
-}
-
-const preset = (
-  name: string,
-  description: string,
-  retry: RetryPolicyInput,
-  guards: { readonly circuitBreaker: boolean; readonly deadLetters: boolean }
-): Preset => ({ name, description, retry: fromCode({ name, ...retry }), ...guards })
+export type Preset = presets_.Preset
 
 /**
  * Ready-made policies: `database`, `http`, `s3`, `cache`, `inference` (an HTTP inference client,
@@ -522,64 +432,7 @@ const preset = (
  * @since 0.1.0
  * @category presets
  */
-export const presets = {
-  database: preset("database", "Database calls: 3 attempts, 100 ms exponential, circuit breaker", {
-    maxAttempts: 3,
-    initialDelay: 100,
-    maxDelay: "30 seconds",
-    jitter: "none",
-    timeout: "5 minutes"
-  }, { circuitBreaker: true, deadLetters: false }),
-  http: preset("http", "HTTP requests: 5 attempts, 200 ms exponential with full jitter, circuit breaker", {
-    maxAttempts: 5,
-    initialDelay: 200,
-    maxDelay: "30 seconds",
-    jitter: "full",
-    timeout: "5 minutes"
-  }, { circuitBreaker: true, deadLetters: false }),
-  s3: preset("s3", "Object storage: 4 attempts, 500 ms exponential, dead letters", {
-    maxAttempts: 4,
-    initialDelay: 500,
-    maxDelay: "30 seconds",
-    jitter: "none",
-    timeout: "5 minutes"
-  }, { circuitBreaker: false, deadLetters: true }),
-  cache: preset("cache", "Cache calls: 2 attempts, 50 ms fixed, no breaker", {
-    maxAttempts: 2,
-    initialDelay: 50,
-    maxDelay: 50,
-    strategy: "fixed",
-    jitter: "none"
-  }, { circuitBreaker: false, deadLetters: false }),
-  inference: preset("inference", "HTTP inference client: 3 retries, 1 s exponential to 60 s, ±10 %", {
-    maxRetries: 3,
-    initialDelay: "1 second",
-    maxDelay: "60 seconds",
-    multiplier: 2,
-    jitter: 0.1
-  }, { circuitBreaker: false, deadLetters: false }),
-  llm: preset("llm", "LLM API calls: 3 retries, 1 s exponential to 30 s, ±10 %", {
-    maxRetries: 3,
-    initialDelay: "1 second",
-    maxDelay: "30 seconds",
-    multiplier: 2,
-    jitter: 0.1
-  }, { circuitBreaker: false, deadLetters: false }),
-  cloudStorage: preset("cloudStorage", "Cloud storage uploads: 3 attempts, 1 s exponential to 30 s, +0-25 % jitter", {
-    maxAttempts: 3,
-    initialDelay: "1 second",
-    maxDelay: "30 seconds",
-    multiplier: 2,
-    jitter: "oneSided"
-  }, { circuitBreaker: false, deadLetters: false }),
-  kafka: preset("kafka", "Kafka publishing: 3 attempts, 1 s exponential to 10 s, 50-150 % jitter", {
-    maxAttempts: 3,
-    initialDelay: "1 second",
-    maxDelay: "10 seconds",
-    multiplier: 2,
-    jitter: "multiplicative"
-  }, { circuitBreaker: true, deadLetters: false })
-} as const satisfies Record<string, Preset>
+export const presets: typeof presets_.presets = presets_.presets
 
 /**
  * The name of a preset.
@@ -587,7 +440,7 @@ export const presets = {
  * @since 0.1.0
  * @category presets
  */
-export type PresetName = keyof typeof presets
+export type PresetName = presets_.PresetName
 
 /**
  * Is this string a preset name?
@@ -600,7 +453,7 @@ export type PresetName = keyof typeof presets
  * @since 0.1.0
  * @category presets
  */
-export const isPresetName = (name: string): name is PresetName => Object.prototype.hasOwnProperty.call(presets, name)
+export const isPresetName: typeof presets_.isPresetName = presets_.isPresetName
 
 /**
  * Every alias a field accepts, by the field's own name: decoding, `layerConfig`, the docs and
@@ -654,43 +507,7 @@ export const fields = (): ReadonlyArray<{ readonly path: ReadonlyArray<string>; 
  */
 export type Document = ReadonlyArray<readonly [name: string, policy: PipelinePolicy]>
 
-/**
- * Starts a pipeline policy from a preset when it names one (`{ preset: "http", retry: { maxRetries: 5 } }`):
- * the preset's fields, overridden field by field (nested objects merge, and an alias overrides
- * the field it stands for: `maxAttempts` replaces the preset's `maxRetries`).
- *
- * @internal
- */
-export const resolvePreset = (input: unknown): { readonly value: unknown; readonly issues: Array<PolicyIssue> } => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return { value: input, issues: [] }
-  const key = Object.keys(input).find((k) => normalizeKey(k) === "preset")
-  if (key === undefined) return { value: input, issues: [] }
-  const { [key]: name, ...rest } = input as Record<string, unknown>
-  if (typeof name !== "string" || !isPresetName(name)) {
-    return {
-      value: rest,
-      issues: [{ path: [key], message: `Expected one of ${Object.keys(presets).join(", ")}, got ${showValue(name)}` }]
-    }
-  }
-  const merged = mergeInto(PipelinePolicy.ast, presets[name], rest)
-  // The preset's description states its numbers; once a document changes them it would mislead.
-  const changed = changedPaths(rest).filter((path) => normalizeKey(path) !== "description")
-  if (changed.length === 0 || typeof merged !== "object" || merged === null || "description" in rest) {
-    return { value: merged, issues: [] }
-  }
-  const description = `From the ${name} preset, changed: ${changed.slice(0, 8).join(", ")}${changed.length > 8 ? ", …" : ""}`
-  return { value: { ...merged, description }, issues: [] }
-}
-
-/** The dotted paths of the leaves a document sets (bounded: it only names them). */
-const changedPaths = (value: Record<string, unknown>, prefix = "", depth = 0): Array<string> =>
-  Object.keys(value).flatMap((key) => {
-    const child = value[key]
-    const path = prefix === "" ? key : `${prefix}.${key}`
-    return depth < 4 && typeof child === "object" && child !== null && !Array.isArray(child)
-      ? changedPaths(child as Record<string, unknown>, path, depth + 1)
-      : [path]
-  })
+const documents = documentDecoder(PipelinePolicy.ast, decodePipelineResult, presets)
 
 /**
  * Decodes a document of named pipeline policies (`{ "http": {…}, "payments": { "preset": "http" } }`),
@@ -711,50 +528,15 @@ export const decodeDocument = (input: unknown): Effect.Effect<Document, PolicyEr
   Effect.suspend(() => toEffect(decodeDocumentResult(input)))
 
 /**
- * `decodeDocument`, synchronously.
+ * Decodes a document of named pipeline policies synchronously: `decodeDocument` as a `Result`.
  *
- * @internal
- */
-export const decodeDocumentResult = (input: unknown): Result.Result<Document, PolicyError> => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return Result.fail(new PolicyError({ issues: [{ path: [], message: `Expected an object of named policies, got ${showValue(input)}` }] }))
-  }
-  return decodeEntriesResult(Object.keys(input).map((name) => [name, (input as Record<string, unknown>)[name]] as const))
-}
-
-/**
- * Decodes named policies given as entries (so that any name, `__proto__` included, stays a name).
- *
- * @internal
- */
-export const decodeEntriesResult = (
-  entries: ReadonlyArray<readonly [name: string, input: unknown]>
-): Result.Result<Document, PolicyError> => {
-  const issues: Array<PolicyIssue> = []
-  const out: Array<readonly [string, PipelinePolicy]> = []
-  const seen = new Set<string>()
-  for (const [name, input] of entries) {
-    if (name.trim() === "") {
-      issues.push({ path: [name], message: "Expected a policy name that is not empty" })
-      continue
-    }
-    if (seen.has(name)) {
-      issues.push({ path: [name], message: "Expected each policy name once" })
-      continue
-    }
-    seen.add(name)
-    const resolved = resolvePreset(input)
-    issues.push(...prefixIssues([name], resolved.issues))
-    const decoded = decodePipelineResult(resolved.value)
-    if (Result.isFailure(decoded)) issues.push(...prefixIssues([name], decoded.failure.issues))
-    else out.push([name, decoded.success])
-  }
-  return issues.length > 0 ? Result.fail(new PolicyError({ issues })) : Result.succeed(out)
-}
-
-/**
- * Re-exported for convenience.
- *
+ * @example
+ * ```ts
+ * import { Result } from "effect"
+ * import { Policy } from "effect-resilience"
+ * Result.isSuccess(Policy.decodeDocumentResult({ http: { preset: "http" } })) // true
+ * ```
  * @since 0.1.0
+ * @category decoding
  */
-export type { Kind }
+export const decodeDocumentResult = (input: unknown): Result.Result<Document, PolicyError> => documents.decodeDocument(input)

@@ -8,147 +8,59 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, type Config, ConfigProvider, Context, Data, Duration, Effect, Exit, Layer, Option, Result, type Scope } from "effect"
-import * as Backoff from "./Backoff.ts"
-import * as Bulkhead from "./Bulkhead.ts"
-import * as CircuitBreaker from "./CircuitBreaker.ts"
-import * as DeadLetter from "./DeadLetter.ts"
-import type { Permanent, Transient } from "./Failure.ts"
-import * as Hedge from "./Hedge.ts"
-import { kindOf } from "./internal/errorInfo.ts"
+import { type Config, ConfigProvider, Context, Data, Duration, Effect, Layer, Result, Scope } from "effect"
+import { documentDecoder } from "./internal/document.ts"
+import { runAbortable } from "./internal/abort.ts"
+import { envFieldsOf, readEnv, sourceOf } from "./internal/env.ts"
+import { wrapWith } from "./internal/wrap.ts"
 import { DelayAtLeast } from "./internal/fields.ts"
-import { fuse } from "./internal/fused.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
-import { suggest } from "./internal/policyError.ts"
-import { coerce, decodeStrict, type Leaf, leaves } from "./internal/strict.ts"
-import type { Kind } from "./internal/kind.ts"
+import { decodeStrict } from "./internal/strict.ts"
+import * as P from "./Pipeline.ts"
 import * as Policy from "./Policy.ts"
-import * as Retry from "./Retry.ts"
-import * as RetryBudget from "./RetryBudget.ts"
-import * as Telemetry from "./Telemetry.ts"
-import * as Timeout from "./Timeout.ts"
 
 /**
- * What a pipeline's `execute` can fail with: the retry verdicts over the call's own errors and the
- * guards' (attempt timeout, open circuit), a total timeout, or a full bulkhead.
+ * What a pipeline's `execute` can fail with (see `Pipeline.PipelineError`).
  *
  * @since 0.1.0
+ * @category models
  */
-export type PipelineError<E> =
-  | Retry.RetryError<E | Transient<Timeout.TimeoutExceeded> | CircuitBreaker.BreakerOpen>
-  | Permanent<Timeout.TimeoutExceeded>
-  | Bulkhead.BulkheadFull
+export type PipelineError<E> = P.PipelineError<E>
 
 /**
- * A snapshot of what a pipeline has done: its telemetry plus its guards' own stats.
+ * A snapshot of what a pipeline has done (see `Pipeline.Stats`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Stats extends Telemetry.Stats {
-  readonly breaker: CircuitBreaker.Stats | undefined
-  readonly budget: RetryBudget.Stats | undefined
-  readonly bulkhead: Bulkhead.Stats | undefined
-}
+export type Stats = P.Stats
 
 /**
- * A policy made runnable.
+ * A policy made runnable (see `Pipeline.Pipeline`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Pipeline {
-  readonly name: string
-  readonly policy: Policy.PipelinePolicy
-  /** Runs an effect through every stage of the policy. */
-  readonly execute: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, PipelineError<E>, R>
-  /** Publishes telemetry, then returns a snapshot. */
-  readonly stats: Effect.Effect<Stats>
-  readonly breaker: CircuitBreaker.CircuitBreaker | undefined
-  readonly budget: RetryBudget.RetryBudget | undefined
-  readonly bulkhead: Bulkhead.Bulkhead | undefined
-  readonly recorder: Telemetry.Recorder
-}
+export type Pipeline = P.Pipeline
 
 /**
- * What `make` accepts: a pipeline policy (or a preset) as data, decoded and validated.
+ * What `make` and the layers accept: a pipeline policy (or a preset) as data.
  *
  * @since 0.1.0
+ * @category models
  */
-export type Input = Policy.PipelinePolicyInput
+export type Input = P.Input
 
 /**
- * Code-only options that data cannot express.
+ * Code-only options of a pipeline (see `Pipeline.MakeOptions`).
  *
  * @since 0.1.0
+ * @category models
  */
-export interface MakeOptions {
-  /** The pipeline's name (defaults to the policy's `name`, then `"default"`). */
-  readonly name?: string | undefined
-  /** A background health check for the circuit (see `CircuitBreaker.HealthCheck`). */
-  readonly healthCheck?: CircuitBreaker.HealthCheck | undefined
-  /** Tags for dead letters (service, region, …). */
-  readonly tags?: Readonly<Record<string, string>> | undefined
-  /** Log retries and breaker transitions. Default `true`. */
-  readonly log?: boolean | undefined
-  /** Where the circuit's state lives (e.g. `effect-resilience/redis`'s `CircuitBreakerStore`); default in memory. */
-  readonly breakerStore?: CircuitBreaker.StoreFactory | undefined
-  /** A shared retry budget (e.g. `RetryBudgetStore.tokenBucket`), used instead of the policy's `budget`. */
-  readonly budget?: RetryBudget.RetryBudget | undefined
-}
-
-const breakerOptions = (
-  name: string,
-  policy: true | Policy.BreakerPolicy,
-  options: MakeOptions
-): CircuitBreaker.Options => {
-  const base = {
-    name,
-    log: options.log ?? true,
-    ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
-    ...(options.breakerStore ? { store: options.breakerStore } : {})
-  }
-  if (policy === true) return base
-  const trip: Array<CircuitBreaker.Rule> = []
-  if (policy.consecutiveFailures !== undefined) trip.push(CircuitBreaker.consecutive(policy.consecutiveFailures))
-  if (policy.failureRate !== undefined) trip.push(CircuitBreaker.failureRate(policy.failureRate))
-  if (policy.slowCallRate !== undefined) trip.push(CircuitBreaker.slowCallRate(policy.slowCallRate))
-  const openFor = policy.openForMultiplier === undefined
-    ? policy.openFor
-    : Backoff.exponential({ initial: policy.openFor, factor: policy.openForMultiplier })
-  return {
-    ...base,
-    ...(trip.length > 0 ? { trip } : {}),
-    openFor,
-    maxOpenFor: policy.maxOpenFor,
-    halfOpen: policy.halfOpen
-  }
-}
-
-const makeBudget = (policy: Policy.BudgetPolicy): Effect.Effect<RetryBudget.RetryBudget, Policy.PolicyError> => {
-  if (policy.type === "tokenBucket") {
-    const { type: _, ...options } = policy
-    return RetryBudget.tokenBucket(options)
-  }
-  const { type: _, ...options } = policy
-  return RetryBudget.ratio(options)
-}
-
-const rejectionReason = (error: unknown): string | undefined => {
-  const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
-  if (tag === "BulkheadFull") return "bulkhead_full"
-  if (tag === "BreakerOpen") return "circuit_open"
-  if (tag === "Permanent" && (error as Permanent<unknown>).kind === "CircuitOpen") return "circuit_open"
-  return undefined
-}
-
-const NOTHING = undefined as unknown as Effect.Effect<void>
-
-const isBudgetDenial = (error: unknown): boolean =>
-  error instanceof Retry.RetriesExhausted && error.reason === "budget"
+export type MakeOptions = P.MakeOptions
 
 /**
- * Builds a pipeline from a policy. Needs a `Scope` (the breaker's health check and the layer's
- * telemetry live in it). With `deadLetters: true`, letters go to the `DeadLetter.DeadLetters`
- * service if one is provided, else to a bounded in-memory store of the pipeline's own.
+ * Builds a pipeline from a policy; the same as `Pipeline.make`.
  *
  * @example
  * ```ts
@@ -161,159 +73,9 @@ const isBudgetDenial = (error: unknown): boolean =>
  * }))
  * ```
  * @since 0.1.0
+ * @category constructors
  */
-export const make = (
-  input: Input,
-  options: MakeOptions = {}
-): Effect.Effect<Pipeline, Policy.PolicyError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const policy = yield* Policy.decodePipeline(input)
-    const name = options.name ?? policy.name ?? "default"
-    const clock = yield* Clock.Clock
-    const recorder = Telemetry.makeRecorder(name)
-    const budget = options.budget ?? (policy.budget === undefined || policy.budget === false ? undefined : yield* makeBudget(policy.budget))
-    const breaker = policy.circuitBreaker === undefined || policy.circuitBreaker === false
-      ? undefined
-      : yield* CircuitBreaker.make(breakerOptions(name, policy.circuitBreaker, options))
-    const bulkhead = policy.bulkhead === undefined
-      ? undefined
-      : yield* Bulkhead.make({ ...policy.bulkhead, name })
-    const deadLetters = policy.deadLetters
-      ? yield* Effect.serviceOption(DeadLetter.DeadLetters).pipe(
-        Effect.flatMap(Option.match({
-          onSome: Effect.succeed,
-          onNone: () => Layer.build(DeadLetter.layerMemory()).pipe(Effect.map(Context.get(DeadLetter.DeadLetters)))
-        }))
-      )
-      : undefined
-    const tags = { ...options.tags }
-    const spans = policy.spans
-
-    const onRetry = (event: Retry.RetryEvent<unknown>): Effect.Effect<void> => {
-      const delayMs = Duration.toMillis(event.delay)
-      const recorded = recorder.recordRetry(event.error.kind, event.attempt, delayMs)
-      if (!spans) return recorded
-      return Effect.andThen(
-        recorded,
-        Effect.currentSpan.pipe(
-          Effect.tap((span) =>
-            Effect.sync(() =>
-              span.event("retry", clock.currentTimeNanosUnsafe(), {
-                attempt: event.attempt,
-                kind: event.error.kind,
-                delayMs
-              })
-            )
-          ),
-          Effect.ignore
-        )
-      )
-    }
-    // `retry: false` still classifies: a transient failure ends as RetriesExhausted after one attempt.
-    const retryOptions = policy.retry === false
-      ? { schedule: Backoff.fixed(0).pipe(Backoff.recurs(0)) }
-      : { ...(policy.retry ?? Policy.defaults) }
-    const planned = Retry.planFor<unknown, never>({
-      ...retryOptions,
-      operation: name,
-      onRetry,
-      budget,
-      log: options.log ?? true
-    } as Retry.RetryPolicyOptions<unknown>)
-    if (planned instanceof Policy.PolicyError) return yield* planned
-    // The total timeout wraps the retry: a server hint that would outlast it ends the retries at once.
-    const plan = policy.timeout === undefined ? planned : {
-      ...planned,
-      totalLimitMillis: Math.min(planned.totalLimitMillis ?? Infinity, Duration.toMillis(policy.timeout))
-    }
-    const closed = breaker === undefined ? undefined : CircuitBreaker.closedPathUnsafe(breaker)
-
-    const hedgeOptions = policy.hedge
-    const attemptTimeout = policy.attemptTimeout
-    const totalTimeout = policy.timeout
-
-    // Counts the call and, for a final failure, writes the dead letter before the failure returns.
-    // Returns undefined when there is nothing to run: Effect's onExit primitive then skips the
-    // finalizer step, which keeps a successful call cheap.
-    const finish = (exit: Exit.Exit<unknown, unknown>, startedAt: number | undefined): Effect.Effect<void> => {
-      const durationMs = startedAt === undefined ? undefined : clock.currentTimeMillisUnsafe() - startedAt
-      if (Exit.isSuccess(exit)) {
-        recorder.recordCall(true, durationMs, undefined)
-        return NOTHING
-      }
-      const error = Cause.findErrorOption(exit.cause)
-      if (Option.isNone(error)) {
-        if (!Cause.hasInterruptsOnly(exit.cause)) recorder.recordCall(false, durationMs, "Unknown")
-        return NOTHING
-      }
-      const failure = error.value
-      const kind: Kind = kindOf(failure)
-      const reason = rejectionReason(failure)
-      if (reason !== undefined) recorder.recordRejection(reason)
-      recorder.recordCall(false, durationMs, kind)
-      const effects: Array<Effect.Effect<void>> = []
-      if (isBudgetDenial(failure)) effects.push(recorder.recordBudgetDenied)
-      if (deadLetters !== undefined) {
-        // Counted as a dead letter only once stored; a letter the store refused is counted as failed.
-        effects.push(Effect.flatMap(
-          DeadLetter.publishOrLog(deadLetters, DeadLetter.letterFor(failure, name, tags, clock.currentTimeMillisUnsafe())),
-          (stored) => stored ? recorder.recordDeadLetter : Effect.void
-        ))
-      }
-      return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
-    }
-
-    // Retry, breaker, budget and (when nothing wraps the retry) telemetry share one frame per call
-    // (internal/fused.ts). Durations are measured for one call in `durationSampling`.
-    const sampling = policy.durationSampling
-    let sequence = 0
-    const shouldTime = () => ++sequence % sampling === 0
-    const fused = <A, R>(attempt: Effect.Effect<A, unknown, R>, observe: boolean): Effect.Effect<A, unknown, R> =>
-      fuse(attempt, {
-        breaker,
-        closed,
-        budget,
-        resume: (next, error) => Retry.resume(next, plan, error),
-        observer: observe ? finish : undefined,
-        shouldTime,
-        now: () => clock.currentTimeMillisUnsafe()
-      })
-
-    const execute = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E>, R> => {
-      let attempt: Effect.Effect<A, unknown, R> = effect
-      if (hedgeOptions !== undefined) attempt = Hedge.hedge(attempt, hedgeOptions)
-      if (attemptTimeout !== undefined) attempt = Timeout.attempt(attempt, attemptTimeout)
-      let observed: Effect.Effect<A, unknown, R>
-      if (totalTimeout === undefined && bulkhead === undefined) {
-        observed = fused(attempt, true)
-      } else {
-        // The total timeout and the bulkhead wrap the retry, so telemetry needs a frame outside them.
-        let call = fused(attempt, false)
-        if (totalTimeout !== undefined) call = Timeout.total(call, totalTimeout)
-        if (bulkhead !== undefined) call = bulkhead.execute(call)
-        const outer = call
-        observed = Effect.suspend(() => {
-          const startedAt = shouldTime() ? clock.currentTimeMillisUnsafe() : undefined
-          return Effect.onExit(outer, (exit) => finish(exit, startedAt))
-        })
-      }
-      if (spans) observed = Effect.withSpan(observed, `resilience.${name}`, { attributes: { "resilience.operation": name } })
-      return observed as Effect.Effect<A, PipelineError<E>, R>
-    }
-
-    const stats = Effect.gen(function*() {
-      yield* recorder.publish
-      const breakerStats = breaker === undefined ? undefined : yield* breaker.stats
-      return {
-        ...recorder.stats(),
-        breaker: breakerStats,
-        budget: budget?.statsUnsafe(),
-        bulkhead: bulkhead?.statsUnsafe()
-      } satisfies Stats
-    })
-
-    return { name, policy, execute, stats, breaker, budget, bulkhead, recorder } satisfies Pipeline
-  })
+export const make: (input: Input, options?: MakeOptions) => Effect.Effect<Pipeline, Policy.PolicyError, Scope.Scope> = P.make
 
 /**
  * A policy name that no layer provides.
@@ -406,7 +168,7 @@ export interface LayerOptions {
 const PublishEvery = DelayAtLeast(100, "100 millis")
 
 const build = (
-  inputs: ReadonlyArray<readonly [name: string, input: Input]>,
+  policies: Policy.Document,
   options: LayerOptions
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -418,19 +180,19 @@ const build = (
     }
     const pipelines = new Map<string, Pipeline>()
     const issues: Array<Policy.PolicyIssue> = []
-    for (const [name, input] of inputs) {
+    for (const [name, policy] of policies) {
       const own = options.options !== undefined && Object.prototype.hasOwnProperty.call(options.options, name)
         ? options.options[name]
         : undefined
       const made = yield* Effect.result(
-        make(input, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
+        P.fromPolicy(policy, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
       )
       if (made._tag === "Success") pipelines.set(name, made.success)
       else issues.push(...made.failure.issues)
     }
     if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
     const names = [...pipelines.keys()]
-    const publishAll = Effect.forEach(pipelines.values(), (p) => p.recorder.publish, { discard: true })
+    const publishAll = Effect.forEach(pipelines.values(), (p) => p.publish, { discard: true })
     yield* Effect.forkScoped(
       Effect.forever(Effect.andThen(Effect.sleep(publishEvery.success), publishAll))
     )
@@ -469,7 +231,24 @@ export const layer = (
   policies: Readonly<Record<string, Input>>,
   options: LayerOptions = {}
 ): Layer.Layer<Policies, Policy.PolicyError> =>
-  Layer.effect(Policies, build(Object.keys(policies).map((name) => [name, policies[name]!] as const), options))
+  Layer.effect(
+    Policies,
+    Effect.gen(function*() {
+      const decoded: Array<readonly [string, Policy.PipelinePolicy]> = []
+      const issues: Array<Policy.PolicyIssue> = []
+      for (const name of Object.keys(policies)) {
+        const result = yield* Effect.result(Policy.decodePipeline(policies[name]!).pipe(Effect.mapError(prefixIssues(name))))
+        if (result._tag === "Success") decoded.push([name, result.success])
+        else issues.push(...result.failure.issues)
+      }
+      if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
+      return yield* build(decoded, options)
+    })
+  )
+
+const envFields = envFieldsOf(Policy.PipelinePolicy.ast)
+
+const documents = documentDecoder(Policy.PipelinePolicy.ast, Policy.decodePipelineResult, Policy.presets)
 
 const fromData = (
   entries: ReadonlyArray<readonly [name: string, input: unknown]>,
@@ -477,86 +256,10 @@ const fromData = (
   annotate: (issue: Policy.PolicyIssue) => Policy.PolicyIssue = (issue) => issue
 ): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
   Effect.suspend(() => {
-    const decoded = Policy.decodeEntriesResult(entries)
+    const decoded = documents.decodeEntries(entries)
     return Result.isFailure(decoded)
       ? Effect.fail(new Policy.PolicyError({ issues: decoded.failure.issues.map(annotate) }))
       : build(decoded.success, options)
-  })
-
-// ---------------------------------------------------------------------------------------------
-// Environment variables, derived from the schema
-// ---------------------------------------------------------------------------------------------
-
-const toEnvSegment = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase()
-
-/** Spellings of a path segment in a variable name; `retry` may be left out, `circuitBreaker` may be `BREAKER`. */
-const segmentSpellings = (segment: string): ReadonlyArray<string> =>
-  segment === "retry" ? ["RETRY", ""] : segment === "circuitBreaker" ? ["CIRCUIT_BREAKER", "BREAKER"] : [toEnvSegment(segment)]
-
-interface EnvField {
-  readonly path: ReadonlyArray<string>
-  readonly accepts: Leaf["accepts"]
-}
-
-/**
- * Every variable suffix (`RETRY_MAX_RETRIES`, `MAX_ATTEMPTS`, `BREAKER_HALF_OPEN_PROBES`, …) and
- * the field it sets, written with the spelling the variable used. Full paths win over the short
- * forms they collide with.
- */
-const envFields: ReadonlyMap<string, EnvField> = (() => {
-  const full = new Map<string, EnvField>()
-  const short = new Map<string, EnvField>()
-  for (const leaf of leaves(Policy.PipelinePolicy.ast)) {
-    const parents = leaf.path.slice(0, -1)
-    for (const name of leaf.names) {
-      let variants: Array<{ readonly text: Array<string>; readonly isFull: boolean }> = [{ text: [], isFull: true }]
-      for (const segment of parents) {
-        const spellings = segmentSpellings(segment)
-        variants = variants.flatMap((v) => spellings.map((s, i) => ({ text: s === "" ? v.text : [...v.text, s], isFull: v.isFull && i === 0 })))
-      }
-      for (const variant of variants) {
-        const key = [...variant.text, toEnvSegment(name)].join("_")
-        const field = { path: [...parents, name], accepts: leaf.accepts }
-        if (variant.isFull) full.set(key, field)
-        else if (!short.has(key)) short.set(key, field)
-      }
-    }
-  }
-  for (const [key, field] of short) if (!full.has(key)) full.set(key, field)
-  return full
-})()
-
-const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown): boolean => {
-  let node = target
-  for (const key of path.slice(0, -1)) {
-    const next = node[key]
-    if (typeof next !== "object" || next === null) node[key] = {}
-    node = node[key] as Record<string, unknown>
-  }
-  const last = path[path.length - 1]!
-  if (Object.prototype.hasOwnProperty.call(node, last)) return false
-  Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true })
-  return true
-}
-
-const sourceError = (error: unknown) =>
-  new Policy.PolicyError({ issues: [{ path: [], message: `Cannot read configuration: ${String((error as Error)?.message ?? error)}` }] })
-
-/** Every variable under `segments` (any depth), with its value. */
-const variablesUnder = (
-  provider: ConfigProvider.ConfigProvider,
-  segments: ReadonlyArray<string>,
-  depth = 0
-): Effect.Effect<Array<readonly [ReadonlyArray<string>, string]>, Policy.PolicyError> =>
-  Effect.gen(function*() {
-    const node = yield* provider.load(segments).pipe(Effect.mapError(sourceError))
-    if (node === undefined) return []
-    const out: Array<readonly [ReadonlyArray<string>, string]> = []
-    if (node.value !== undefined && depth > 0) out.push([segments, node.value])
-    if (node._tag === "Record" && depth < 12) {
-      for (const key of [...node.keys].sort()) out.push(...(yield* variablesUnder(provider, [...segments, key], depth + 1)))
-    }
-    return out
   })
 
 /**
@@ -587,44 +290,8 @@ export const layerConfig = (
   Layer.effect(
     Policies,
     Effect.gen(function*() {
-      const prefix = config.prefix ?? "RESILIENCE"
       const provider = yield* ConfigProvider.ConfigProvider
-      const sources = new Map<string, string>()
-      const issues: Array<Policy.PolicyIssue> = []
-      const entries: Array<readonly [string, unknown]> = []
-      const heads = config.names.map((name) => [...(prefix === "" ? [] : [prefix]), ...toEnvSegment(name).split("_")])
-      for (const [i, name] of config.names.entries()) {
-        const head = heads[i]!
-        // Another name that extends this one (`http` and `http_api`) owns its own variables.
-        const longer = heads.filter((h) => h.length > head.length && head.every((s, j) => h[j] === s))
-        const input: Record<string, unknown> = {}
-        for (const [segments, value] of yield* variablesUnder(provider, head)) {
-          if (longer.some((h) => h.every((s, j) => segments[j] === s))) continue
-          const variable = segments.join("_")
-          const suffix = segments.slice(head.length).join("_")
-          if (suffix === "PRESET") {
-            input.preset = value.trim()
-            sources.set(`${name}.preset`, variable)
-            continue
-          }
-          const field = envFields.get(suffix)
-          if (field === undefined) {
-            const near = suggest(suffix, envFields.keys())
-            issues.push({
-              path: [name],
-              message: `Unknown variable ${variable}${near === undefined ? "" : ` — did you mean ${[...head, near].join("_")}?`}`
-            })
-            continue
-          }
-          if (!setPath(input, field.path, coerce(value, field.accepts))) {
-            issues.push({ path: [name, ...field.path], message: `Set twice: ${variable} and ${sources.get(`${name}.${field.path.join(".")}`)}` })
-            continue
-          }
-          sources.set(`${name}.${field.path.join(".")}`, variable)
-        }
-        if (!("preset" in input) && Policy.isPresetName(name)) input.preset = name
-        entries.push([name, input])
-      }
+      const { entries, issues, sources } = yield* readEnv(provider, config.names, config.prefix ?? "RESILIENCE", envFields, Policy.isPresetName)
       if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
       return yield* fromData(entries, config, (issue) => {
         const source = sourceOf(sources, issue.path)
@@ -632,15 +299,6 @@ export const layerConfig = (
       })
     })
   )
-
-// The variable behind an issue: the one that set its path or the nearest enclosing one.
-const sourceOf = (sources: ReadonlyMap<string, string>, path: ReadonlyArray<PropertyKey>): string | undefined => {
-  for (let n = path.length; n >= 2; n--) {
-    const found = sources.get(path.slice(0, n).map(String).join("."))
-    if (found !== undefined) return found
-  }
-  return undefined
-}
 
 /**
  * Provides named pipelines from a JSON or YAML file (by extension; otherwise JSON, then YAML): an
@@ -684,7 +342,7 @@ export const layerJson: (path: string, options?: LayerOptions) => Layer.Layer<Po
 
 /**
  * Wraps a promise-returning function (code not written with Effect) in a pipeline, keeping its
- * signature, like seed 004's decorator. Failures reject with the pipeline's typed errors
+ * signature, like a decorator. Failures reject with the pipeline's typed errors
  * (`RetriesExhausted`, `Permanent`, …, all `Error`s). `.withSignal(signal)` gives a version the
  * caller can cancel.
  *
@@ -714,30 +372,6 @@ export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
   )
 
 /**
- * The rejection of a call its caller aborted, as fetch and Node report one: an `Error` named
- * `"AbortError"` whose `cause` is the signal's reason.
- */
-const abortError = (signal: AbortSignal): Error => {
-  const error = new Error("The operation was aborted", { cause: signal.reason })
-  error.name = "AbortError"
-  return error
-}
-
-/**
- * Runs a call the caller may abort. An abort interrupts the call; the promise then rejects with an
- * `AbortError`, not Effect's "All fibers interrupted without error".
- */
-const runAbortable = <A, E>(effect: Effect.Effect<A, E>, signal: AbortSignal | undefined): Promise<A> => {
-  if (signal === undefined) return Effect.runPromise(effect)
-  if (signal.aborted) return Promise.reject(abortError(signal))
-  return Effect.runPromiseExit(effect, { signal }).then((exit) => {
-    if (Exit.isSuccess(exit)) return exit.value
-    if (signal.aborted && Cause.hasInterruptsOnly(exit.cause)) throw abortError(signal)
-    throw Cause.squash(exit.cause)
-  })
-}
-
-/**
  * Like `toAsync`, for functions that take an `AbortSignal` first: each attempt gets its own
  * signal, aborted when the attempt times out or is interrupted. `.withSignal(signal)` gives a
  * version the caller can cancel: an aborted call rejects with an `AbortError` (name
@@ -760,5 +394,89 @@ export const toAsyncWithSignal = <Args extends ReadonlyArray<unknown>, A>(
   const call = (args: Args) => pipeline.execute(Effect.tryPromise({ try: (signal) => fn(signal, ...args), catch: (e) => e }))
   return Object.assign((...args: Args) => Effect.runPromise(call(args)), {
     withSignal: (signal: AbortSignal) => (...args: Args) => runAbortable(call(args), signal)
+  })
+}
+
+/**
+ * Options of `wrap`: a pipeline's code-only options; `name` defaults to the function's name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WrapOptions extends MakeOptions {
+  /** How often telemetry is pushed to the `Metric`s, checked when calls finish. Default 10 seconds. */
+  readonly publishEvery?: Duration.Input | undefined
+}
+
+/**
+ * A promise-returning function wrapped in a pipeline: call it like the original; `withSignal`
+ * gives a version the caller can cancel; `dispose()` (or `await using`) releases the pipeline.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Wrapped<Args extends ReadonlyArray<unknown>, A> = ((...args: Args) => Promise<A>) & {
+  readonly withSignal: (signal: AbortSignal) => (...args: Args) => Promise<A>
+  /** The pipeline's stats (telemetry published first). */
+  readonly stats: () => Promise<Stats>
+  /** Publishes telemetry and releases the pipeline; later calls reject with a `Disposed` error. */
+  readonly dispose: () => Promise<void>
+  readonly [Symbol.asyncDispose]: () => Promise<void>
+}
+
+/**
+ * The rejection of a call to a wrapped function after `dispose()`.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "effect-resilience"
+ * const error = new Resilience.Disposed({ name: "getUser" })
+ * error.message // "getUser was disposed"
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export class Disposed extends Data.TaggedError("Disposed")<{ readonly name: string }> {
+  override get message(): string {
+    return `${this.name} was disposed`
+  }
+}
+
+/**
+ * Wraps an async function in a pipeline made from `policy`, in one call: no scope, layer or
+ * runtime to manage. Its operation name (in logs, metrics and dead letters) is the function's
+ * name unless `options.name` says otherwise. A bad policy does not throw: every call rejects with
+ * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`.
+ *
+ * @example
+ * ```ts
+ * import { Policy, Resilience } from "effect-resilience"
+ *
+ * async function getUser(id: string) {
+ *   const response = await fetch(`https://api.example.com/users/${id}`)
+ *   if (!response.ok) throw Object.assign(new Error(response.statusText), { status: response.status })
+ *   return response.json() as Promise<{ readonly id: string }>
+ * }
+ *
+ * const resilientGetUser = Resilience.wrap(Policy.presets.http, getUser)
+ * const user = resilientGetUser("42") // retried, through a circuit breaker, as "getUser"
+ * await resilientGetUser.dispose()
+ * ```
+ * @since 0.1.0
+ * @category promises
+ */
+export const wrap = <Args extends ReadonlyArray<unknown>, A>(
+  policy: Input,
+  fn: (...args: Args) => Promise<A>,
+  options: WrapOptions = {}
+): Wrapped<Args, A> => {
+  const { publishEvery, ...makeOptions } = options
+  const name = makeOptions.name ?? (fn.name === "" ? undefined : fn.name)
+  const scope = Scope.makeUnsafe()
+  const made = Effect.runSyncExit(Scope.provide(P.make(policy, { ...makeOptions, ...(name === undefined ? {} : { name }) }), scope))
+  return wrapWith(made, scope, fn, {
+    label: (pipeline) => name ?? pipeline?.name ?? "wrapped function",
+    publishEveryMillis: publishEvery === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(publishEvery)),
+    disposed: (label) => new Disposed({ name: label })
   })
 }

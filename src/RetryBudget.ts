@@ -4,8 +4,8 @@
  *
  * Two shapes: `tokenBucket` (AWS SDK standard retry quota: retries spend tokens, successes refund
  * them) and `ratio` (Finagle / Google SRE book ch. 21: retries at most a fraction of the requests of
- * a sliding window, plus a small reserve). Both implement `Retry.Budget`; pass one as `budget` to
- * `Retry.retry`. Their hooks are synchronous and read a `Clock` captured at construction, so a
+ * a sliding window, plus a small reserve). Both implement `RetryBudget.Budget`; pass one as `budget`
+ * to `Retry.retry`. Their hooks are synchronous and read a `Clock` captured at construction, so a
  * successful call costs no effects.
  *
  * @since 0.1.0
@@ -16,8 +16,35 @@ import { bounds, IntBetween, NumberBetween, PositiveDelay, Ratio, withDefault } 
 import type { PolicyError } from "./internal/policyError.ts"
 import * as W from "./internal/window.ts"
 import { decodeOptions } from "./internal/strict.ts"
-import { TokenBucket } from "./internal/tokenBucket.ts"
-import type { Budget } from "./Retry.ts"
+import { bucketConfig, TokenBucket } from "./internal/tokenBucket.ts"
+
+/**
+ * A retry budget as the retry loop sees it: a shared allowance that caps how much retrying all
+ * calls of a policy may do together, so retries cannot multiply the load of an outage.
+ * `tokenBucket` and `ratio` build these; any object of this shape works.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Retry, type RetryBudget } from "effect-resilience"
+ * // A budget that never allows a retry.
+ * const none: RetryBudget.Budget = { onRequest: () => {}, onSuccess: () => {}, tryAcquire: () => Effect.succeed(false) }
+ * const call = Effect.fail({ status: 503 }).pipe(Retry.retry({ maxRetries: 3, budget: none }))
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Budget {
+  /** Called synchronously once per call, before its first attempt. */
+  readonly onRequest: () => void
+  /**
+   * Called synchronously when a call succeeds; `retried` tells whether it took retries, and
+   * `last` is then the failure whose retry succeeded (a token bucket refunds that retry's cost).
+   */
+  readonly onSuccess: (retried: boolean, last?: Transient<unknown>) => void
+  /** Asks to spend for one retry of this failure; `false` denies it and ends the loop. */
+  readonly tryAcquire: (failure: Transient<unknown>) => Effect.Effect<boolean>
+}
 
 /**
  * A snapshot of a budget. Counters are totals since the budget was made.
@@ -35,7 +62,7 @@ export interface Stats {
 }
 
 /**
- * A retry budget: a `Retry.Budget` that can also report its state.
+ * A retry budget: a `Budget` that can also report its state.
  *
  * @example
  * ```ts
@@ -151,17 +178,6 @@ export interface TokenBucketOptions {
   readonly successRefund?: number | undefined
 }
 
-/**
- * A decoded token bucket policy as the bucket's configuration.
- *
- * @internal
- */
-export const bucketConfig = (policy: typeof TokenBucketPolicy.Type) => ({
-  capacity: policy.capacity,
-  retryCost: policy.retryCost,
-  timeoutRetryCost: policy.timeoutRetryCost,
-  noRetryIncrement: policy.successRefund
-})
 
 const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure !== undefined && failure.kind === "Timeout"
 

@@ -1,13 +1,13 @@
 /**
  * Telemetry: what resilience policies did, as Effect `Metric`s, a stats snapshot, and spans.
  *
- * Metric names (DESIGN.md §2): `resilience_attempts_total`, `resilience_retries_total`,
- * `resilience_retry_delay_seconds`, `resilience_breaker_state`,
+ * Metric names: `resilience_attempts_total`, `resilience_retries_total`,
+ * `resilience_retry_delay_seconds`, `resilience_retry_successes_total`, `resilience_breaker_state`,
  * `resilience_breaker_transitions_total`, `resilience_breaker_evictions_total`,
  * `resilience_rejections_total`,
  * `resilience_dead_letters_total`, `resilience_dead_letters_failed_total`,
  * `resilience_budget_exhausted_total`, with attributes
- * `{ operation, outcome | kind | from/to | reason }`.
+ * `{ operation, outcome | kind | from/to | reason }` plus the tags a pipeline policy declares.
  *
  * The hot path never calls `Metric.update`: a `Recorder` counts calls, successes and durations in
  * plain numbers, and `publish` pushes the counts since the last publish to the `Metric`s (a
@@ -18,6 +18,7 @@
  */
 import { Effect, Metric } from "effect"
 import type { Kind } from "./internal/kind.ts"
+import { metrics as metrics_ } from "./internal/metrics.ts"
 
 /**
  * The metrics every policy reports to (one series per attribute set).
@@ -30,47 +31,7 @@ import type { Kind } from "./internal/kind.ts"
  * ```
  * @since 0.1.0
  */
-export const metrics = {
-  attempts: Metric.counter("resilience_attempts_total", {
-    description: "Attempts made by protected calls, by operation and outcome (success | failure)",
-    incremental: true
-  }),
-  retries: Metric.counter("resilience_retries_total", {
-    description: "Retries started, by operation and the kind of failure retried",
-    incremental: true
-  }),
-  retryDelay: Metric.histogram("resilience_retry_delay_seconds", {
-    description: "Waits before retries, in seconds",
-    boundaries: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
-  }),
-  breakerState: Metric.gauge("resilience_breaker_state", {
-    description: "Circuit state: 0 closed, 1 half-open, 2 open, 3 isolated"
-  }),
-  breakerTransitions: Metric.counter("resilience_breaker_transitions_total", {
-    description: "Circuit transitions, by operation, from and to",
-    incremental: true
-  }),
-  breakerEvictions: Metric.counter("resilience_breaker_evictions_total", {
-    description: "Keyed circuits dropped, by operation and reason (idle | capacity)",
-    incremental: true
-  }),
-  rejections: Metric.counter("resilience_rejections_total", {
-    description: "Calls rejected without running (open circuit, full bulkhead), by operation and reason",
-    incremental: true
-  }),
-  deadLetters: Metric.counter("resilience_dead_letters_total", {
-    description: "Calls recorded as dead letters, by operation",
-    incremental: true
-  }),
-  deadLettersFailed: Metric.counter("resilience_dead_letters_failed_total", {
-    description: "Dead letters the store could not take (logged, not stored), by operation",
-    incremental: true
-  }),
-  budgetExhausted: Metric.counter("resilience_budget_exhausted_total", {
-    description: "Retries denied by a retry budget, by operation",
-    incremental: true
-  })
-} as const
+export const metrics: typeof metrics_ = metrics_
 
 /**
  * The numeric value of a circuit state on the `resilience_breaker_state` gauge.
@@ -86,7 +47,7 @@ export const breakerStateValue = (state: "Closed" | "HalfOpen" | "Open" | "Isola
   state === "Closed" ? 0 : state === "HalfOpen" ? 1 : state === "Open" ? 2 : 3
 
 /**
- * What a recorder has counted (a snapshot; seed 002's global and per-operation metrics).
+ * What a recorder has counted: a snapshot of one operation's figures.
  *
  * @since 0.1.0
  */
@@ -95,7 +56,7 @@ export interface Stats {
   readonly calls: number
   readonly successes: number
   readonly failures: number
-  /** Attempts = calls that ran + retries. */
+  /** Attempts that ran: calls + retries − calls rejected without running (open circuit, full bulkhead). */
   readonly attempts: number
   readonly retries: number
   readonly retriesByKind: Readonly<Partial<Record<Kind, number>>>
@@ -103,7 +64,14 @@ export interface Stats {
   readonly retriesByAttempt: ReadonlyArray<number>
   readonly failuresByKind: Readonly<Partial<Record<Kind, number>>>
   readonly rejections: Readonly<Record<string, number>>
+  /** Calls whose last attempt was rejected without running (open circuit, full bulkhead). */
+  readonly rejected: number
+  /** Calls that succeeded after retrying. */
+  readonly recovered: number
+  /** Dead letters of calls that failed (rejected calls' letters are counted in `rejectedLetters`). */
   readonly deadLetters: number
+  /** Dead letters of rejected calls (only with the policy's `deadLetters: { rejected: true }`). */
+  readonly rejectedLetters: number
   readonly budgetDenied: number
   /** successes / finished calls, or 1 before any call finished. */
   readonly successRate: number
@@ -122,13 +90,20 @@ export interface Stats {
  */
 export interface Recorder {
   readonly operation: string
-  /** A call finished (ran at least one attempt); `durationMs` is given for timed (sampled) calls. */
-  readonly recordCall: (success: boolean, durationMs: number | undefined, kind: Kind | undefined) => void
+  /**
+   * A call finished; `durationMs` is given for timed (sampled) calls. `rejected`: its last attempt
+   * was rejected without running, so it is not counted as an attempt.
+   */
+  readonly recordCall: (success: boolean, durationMs: number | undefined, kind: Kind | undefined, rejected?: boolean) => void
   /** A retry is about to wait `delayMs` after attempt `attempt` failed with `kind`. */
   readonly recordRetry: (kind: Kind, attempt: number, delayMs: number) => Effect.Effect<void>
   /** A call was rejected without running. */
   readonly recordRejection: (reason: string) => void
   readonly recordDeadLetter: Effect.Effect<void>
+  /** A rejected call's letter was stored. */
+  readonly recordRejectedLetter: Effect.Effect<void>
+  /** A call succeeded after retrying. */
+  readonly recordRecovered: Effect.Effect<void>
   readonly recordBudgetDenied: Effect.Effect<void>
   /** Pushes what was counted since the last publish to the `Metric`s. */
   readonly publish: Effect.Effect<void>
@@ -136,7 +111,8 @@ export interface Recorder {
 }
 
 /**
- * Makes a recorder for one operation.
+ * Makes a recorder for one operation; `attributes` (a pipeline's declared call tags) are added to
+ * every metric it updates.
  *
  * @example
  * ```ts
@@ -149,8 +125,11 @@ export interface Recorder {
  * ```
  * @since 0.1.0
  */
-export const makeRecorder = (operation: string): Recorder => {
+export const makeRecorder = (operation: string, attributes: Readonly<Record<string, string>> = {}): Recorder => {
   let calls = 0
+  let rejected = 0
+  let recovered = 0
+  let rejectedLetters = 0
   let successes = 0
   let retries = 0
   let durationSum = 0
@@ -168,11 +147,14 @@ export const makeRecorder = (operation: string): Recorder => {
   let publishedFailure = 0
   const publishedRejections: Record<string, number> = {}
 
-  const attemptSuccess = Metric.withAttributes(metrics.attempts, { operation, outcome: "success" })
-  const attemptFailure = Metric.withAttributes(metrics.attempts, { operation, outcome: "failure" })
-  const delay = Metric.withAttributes(metrics.retryDelay, { operation })
-  const dead = Metric.withAttributes(metrics.deadLetters, { operation })
-  const denied = Metric.withAttributes(metrics.budgetExhausted, { operation })
+  const base = { ...attributes, operation }
+  const attemptSuccess = Metric.withAttributes(metrics.attempts, { ...base, outcome: "success" })
+  const attemptFailure = Metric.withAttributes(metrics.attempts, { ...base, outcome: "failure" })
+  const delay = Metric.withAttributes(metrics.retryDelay, base)
+  const dead = Metric.withAttributes(metrics.deadLetters, base)
+  const deadRejected = Metric.withAttributes(metrics.deadLetters, { ...base, rejected: "true" })
+  const denied = Metric.withAttributes(metrics.budgetExhausted, base)
+  const recoveredMetric = Metric.withAttributes(metrics.retrySuccesses, base)
 
   const recordRetry = (kind: Kind, attempt: number, delayMs: number) => {
     retries++
@@ -181,15 +163,16 @@ export const makeRecorder = (operation: string): Recorder => {
     while (retriesByAttempt.length < attempt) retriesByAttempt.push(0)
     retriesByAttempt[attempt - 1]!++
     return Effect.andThen(
-      Metric.update(Metric.withAttributes(metrics.retries, { operation, kind }), 1),
+      Metric.update(Metric.withAttributes(metrics.retries, { ...base, kind }), 1),
       Metric.update(delay, delayMs / 1000)
     )
   }
 
   return {
     operation,
-    recordCall: (success, durationMs, kind) => {
+    recordCall: (success, durationMs, kind, isRejected) => {
       calls++
+      if (isRejected === true) rejected++
       if (success) successes++
       else if (kind !== undefined) failuresByKind[kind] = (failuresByKind[kind] ?? 0) + 1
       if (durationMs === undefined) return
@@ -205,12 +188,20 @@ export const makeRecorder = (operation: string): Recorder => {
       deadLetters++
       return Metric.update(dead, 1)
     }),
+    recordRejectedLetter: Effect.suspend(() => {
+      rejectedLetters++
+      return Metric.update(deadRejected, 1)
+    }),
+    recordRecovered: Effect.suspend(() => {
+      recovered++
+      return Metric.update(recoveredMetric, 1)
+    }),
     recordBudgetDenied: Effect.suspend(() => {
       budgetDenied++
       return Metric.update(denied, 1)
     }),
     publish: Effect.suspend(() => {
-      const attempts = calls + retries
+      const attempts = calls - rejected + retries
       const failedAttempts = attempts - successes
       const updates: Array<Effect.Effect<void>> = []
       if (successes > publishedSuccess) updates.push(Metric.update(attemptSuccess, successes - publishedSuccess))
@@ -221,7 +212,7 @@ export const makeRecorder = (operation: string): Recorder => {
         // An open circuit publishes its own rejections (a standalone breaker has no recorder).
         if (reason === "circuit_open") continue
         const delta = rejections[reason]! - (publishedRejections[reason] ?? 0)
-        if (delta > 0) updates.push(Metric.update(Metric.withAttributes(metrics.rejections, { operation, reason }), delta))
+        if (delta > 0) updates.push(Metric.update(Metric.withAttributes(metrics.rejections, { ...base, reason }), delta))
         publishedRejections[reason] = rejections[reason]!
       }
       return Effect.all(updates, { discard: true })
@@ -231,13 +222,16 @@ export const makeRecorder = (operation: string): Recorder => {
       calls,
       successes,
       failures: calls - successes,
-      attempts: calls + retries,
+      attempts: calls - rejected + retries,
       retries,
       retriesByKind: { ...retriesByKind },
       retriesByAttempt: [...retriesByAttempt],
       failuresByKind: { ...failuresByKind },
       rejections: { ...rejections },
+      rejected,
+      recovered,
       deadLetters,
+      rejectedLetters,
       budgetDenied,
       successRate: calls === 0 ? 1 : successes / calls,
       averageDurationMs: timed === 0 ? 0 : durationSum / timed,
@@ -249,7 +243,7 @@ export const makeRecorder = (operation: string): Recorder => {
 }
 
 /**
- * Adds up several recorders' stats (seed 002's global metrics across operations).
+ * Adds up several recorders' stats into global figures across operations.
  *
  * @example
  * ```ts
@@ -270,6 +264,7 @@ export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => 
   const calls = all.reduce((n, s) => n + s.calls, 0)
   const successes = all.reduce((n, s) => n + s.successes, 0)
   const retries = all.reduce((n, s) => n + s.retries, 0)
+  const rejected = all.reduce((n, s) => n + s.rejected, 0)
   const timedCalls = all.reduce((n, s) => n + s.timedCalls, 0)
   const retriesByAttempt: Array<number> = []
   for (const s of all) s.retriesByAttempt.forEach((n, i) => (retriesByAttempt[i] = (retriesByAttempt[i] ?? 0) + n))
@@ -278,13 +273,16 @@ export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => 
     calls,
     successes,
     failures: calls - successes,
-    attempts: calls + retries,
+    attempts: calls - rejected + retries,
     retries,
     retriesByKind: sumRecord(all.map((s) => s.retriesByKind)),
     retriesByAttempt,
     failuresByKind: sumRecord(all.map((s) => s.failuresByKind)),
     rejections: sumRecord(all.map((s) => s.rejections)) as Record<string, number>,
+    rejected,
+    recovered: all.reduce((n, s) => n + s.recovered, 0),
     deadLetters: all.reduce((n, s) => n + s.deadLetters, 0),
+    rejectedLetters: all.reduce((n, s) => n + s.rejectedLetters, 0),
     budgetDenied: all.reduce((n, s) => n + s.budgetDenied, 0),
     successRate: calls === 0 ? 1 : successes / calls,
     averageDurationMs: timedCalls === 0 ? 0 : all.reduce((n, s) => n + s.averageDurationMs * s.timedCalls, 0) / timedCalls,

@@ -93,7 +93,7 @@ export const attempt: {
  *
  * declare const upload: Effect.Effect<void, { readonly code: string }>
  *
- * // seed 002's `Timeout: 5m` on the whole operation, 30 s per attempt
+ * // 5 minutes for the whole operation, 30 s per attempt
  * const guarded = upload.pipe(
  *   Timeout.attempt("30 seconds"),
  *   Retry.retry({ maxRetries: 4, initialDelay: "500 millis" }),

@@ -104,3 +104,10 @@ export * as Telemetry from "./Telemetry.ts"
  * @since 0.1.0
  */
 export * as Resilience from "./Resilience.ts"
+
+/**
+ * A decoded policy made runnable: its guards in one order, with a fused fast path.
+ *
+ * @since 0.1.0
+ */
+export * as Pipeline from "./Pipeline.ts"

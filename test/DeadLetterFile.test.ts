@@ -9,6 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { DeadLetter, Failure, Resilience, Telemetry } from "../src/index.ts"
 import * as AppendLog from "../src/internal/appendLog.ts"
+import { letterFor } from "../src/internal/letters.ts"
 import { isIntact, makeLetter } from "./support/letters.ts"
 import { NOBODY, startWriter } from "./support/processes.ts"
 
@@ -259,7 +260,7 @@ describe("dead-letter file: hostile error values", () => {
     it.effect(`${name}: the letter is built, stored and read back`, () =>
       Effect.gen(function*() {
         const file = path.join(tempDir(), "letters.jsonl")
-        const letter = DeadLetter.letterFor(value, "op", {}, 1_000)
+        const letter = letterFor(value, "op", {}, 1_000)
         assert.isAtMost(letter.error.message.length, 16 * 1024)
         const deadLetters = yield* DeadLetter.DeadLetters.pipe(Effect.provide(DeadLetter.layerFile({ path: file })))
         yield* deadLetters.publish(letter)

@@ -28,8 +28,11 @@ const layerError = (layer: Layer.Layer<Resilience.Policies, unknown>): Policy.Po
   return reason?._tag === "Fail" && reason.error instanceof Policy.PolicyError ? reason.error : undefined
 }
 
-const runPromiseLayer = (layer: Layer.Layer<Resilience.Policies, unknown>) =>
-  Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(layer), (ctx) => Effect.succeed(ctx))).pipe(Effect.exit))
+// Pipelines that keep dead letters need a store to put them in.
+const runPromiseLayer = (layer: Layer.Layer<Resilience.Policies, unknown, DeadLetter.DeadLetters>) =>
+  Effect.runPromise(
+    Effect.scoped(Effect.flatMap(Layer.build(Layer.provide(layer, DeadLetter.layerMemory())), (ctx) => Effect.succeed(ctx))).pipe(Effect.exit)
+  )
 
 const fileLayerError = async (ext: "json" | "yaml", document: unknown): Promise<Policy.PolicyError | undefined> => {
   const exit = await runPromiseLayer(Resilience.layerFile(writeFile(ext, document)))
@@ -297,6 +300,8 @@ const samples: Record<string, readonly [text: string, data: unknown]> = {
   "hedge.delay": ["120ms", "120ms"],
   "hedge.maxAttempts": ["3", 3],
   deadLetters: ["true", true],
+  "deadLetters.rejected": ["true", true],
+  tags: ["tenant,region", ["tenant", "region"]],
   spans: ["true", true],
   durationSampling: ["16", 16]
 }

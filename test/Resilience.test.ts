@@ -235,7 +235,8 @@ describe("Resilience layers", () => {
             RESILIENCE_PAYMENTS_BUDGET_RATIO: "0.1",
             RESILIENCE_PAYMENTS_DEAD_LETTERS: "true"
           }
-        })))
+        }))),
+        Layer.provide(DeadLetter.layerMemory())
       )
     )))
 
@@ -380,4 +381,87 @@ describe("Resilience: server hints and the total timeout", () => {
       yield* TestClock.adjust("1 millis")
       assert.strictEqual(yield* Fiber.join(fiber), "ok")
     }).pipe(Effect.scoped))
+})
+
+describe("Resilience.wrap", () => {
+  // Zero delays: the retries run at once, no real sleeping.
+  const fast = { retry: { maxRetries: 3, initialDelay: 0, maxDelay: 0, jitter: "none" } } as const
+
+  it("wraps an async function in one call; its name is the operation", async () => {
+    let calls = 0
+    async function getUser(id: string) {
+      calls++
+      if (calls < 3) throw Object.assign(new Error("unavailable"), { status: 503 })
+      return { id }
+    }
+    const wrapped = Resilience.wrap(fast, getUser, { log: false })
+    assert.deepStrictEqual(await wrapped("42"), { id: "42" })
+    const stats = await wrapped.stats()
+    assert.strictEqual(stats.operation, "getUser")
+    assert.deepStrictEqual([stats.calls, stats.retries, stats.recovered, calls], [1, 2, 1, 3])
+    await wrapped.dispose()
+  })
+
+  it("options.name wins over the function's name; an anonymous function takes the policy's name", async () => {
+    const named = Resilience.wrap(fast, async function load() { return 1 }, { name: "loader", log: false })
+    const anonymous = Resilience.wrap({ ...fast, name: "fromPolicy" }, (() => async () => 1)(), { log: false })
+    assert.strictEqual((await named.stats()).operation, "loader")
+    assert.strictEqual((await anonymous.stats()).operation, "fromPolicy")
+    await named.dispose()
+    await anonymous.dispose()
+  })
+
+  it("rejects with the pipeline's typed errors", async () => {
+    const wrapped = Resilience.wrap(fast, async () => {
+      throw Object.assign(new Error("forbidden"), { status: 403 })
+    }, { log: false })
+    const error = await wrapped().then(() => undefined, (e: unknown) => e)
+    assert.strictEqual((error as { _tag?: string })._tag, "Permanent")
+    await wrapped.dispose()
+  })
+
+  it("is disposable: later calls reject with Disposed, and asyncDispose is the same", async () => {
+    const wrapped = Resilience.wrap(fast, async () => 1, { log: false })
+    assert.strictEqual(await wrapped(), 1)
+    await wrapped[Symbol.asyncDispose]()
+    const error = await wrapped().then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Resilience.Disposed)
+    await wrapped.dispose() // twice is fine
+  })
+
+  it("a bad policy never throws at wrap: calls reject with the PolicyError", async () => {
+    const wrapped = Resilience.wrap({ retry: { maxRetries: -1 } }, async () => 1)
+    const error = await wrapped().then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Policy.PolicyError)
+    assert.include((error as Policy.PolicyError).message, "retry.maxRetries")
+    await wrapped.dispose()
+  })
+
+  it("dead letters need a store: without one calls reject saying so, with one letters land in it", async () => {
+    const failing = async function upload() {
+      throw Object.assign(new Error("bad request"), { status: 400 })
+    }
+    const without = Resilience.wrap({ ...fast, deadLetters: true }, failing)
+    const error = await without().then(() => undefined, (e: unknown) => e)
+    assert.include((error as Error).message, "no DeadLetter.DeadLetters service")
+    const store = Effect.runSync(DeadLetter.DeadLetters.pipe(Effect.provide(DeadLetter.layerMemory())))
+    const withStore = Resilience.wrap({ ...fast, deadLetters: true }, failing, { deadLetters: store, log: false })
+    await withStore().catch(() => undefined)
+    const letters = Effect.runSync(store.list)
+    assert.strictEqual(letters.length, 1)
+    assert.strictEqual(letters[0]!.operation, "upload")
+    await without.dispose()
+    await withStore.dispose()
+  })
+
+  it("withSignal: an aborted call rejects with an AbortError", async () => {
+    // A call that never settles by itself: only the abort ends it.
+    const wrapped = Resilience.wrap(fast, (_id: string) => new Promise<number>(() => {}), { log: false })
+    const controller = new AbortController()
+    const pending = wrapped.withSignal(controller.signal)("42")
+    controller.abort(new Error("user left"))
+    const error = await pending.then(() => undefined, (e: unknown) => e)
+    assert.strictEqual((error as Error).name, "AbortError")
+    await wrapped.dispose()
+  })
 })

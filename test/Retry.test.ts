@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Logger, References, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Backoff, CircuitBreaker, Failure, Policy, Retry } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Failure, Pipeline, Policy, Retry, type RetryBudget } from "../src/index.ts"
 import { quiet, scripted } from "./support/scripted.ts"
 
 
@@ -271,31 +271,31 @@ describe("Retry.retry", () => {
       assert.deepStrictEqual(b.state.times.map((t) => t - b.state.times[0]!), [0, 250])
     }))
 
-  it.effect("with a breaker: every attempt goes through it, and an open circuit ends the retries", () =>
+  it.effect("Pipeline.retryThroughBreaker: every attempt goes through it, and an open circuit ends the retries", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({ name: "inventory", trip: CircuitBreaker.consecutive(3), log: false })
       let calls = 0
       const down = Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))
-      const fiber = yield* Effect.forkChild(Effect.flip(down.pipe(Retry.retry({ maxRetries: 10, initialDelay: 100, jitter: "none", breaker, ...quiet }))))
+      const fiber = yield* Effect.forkChild(Effect.flip(down.pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 10, initialDelay: 100, jitter: "none", ...quiet }))))
       yield* TestClock.adjust("10 seconds")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(calls, 3)
       assert.strictEqual(error._tag === "Permanent" && error.kind, "CircuitOpen")
       assert.strictEqual((yield* breaker.state)._tag, "Open")
       // A rejected call does not run at all.
-      const again = yield* Effect.flip(down.pipe(Retry.retry({ maxRetries: 10, initialDelay: 100, breaker, ...quiet })))
+      const again = yield* Effect.flip(down.pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 10, initialDelay: 100, ...quiet })))
       assert.strictEqual(again._tag === "Permanent" && again.kind, "CircuitOpen")
       assert.strictEqual(calls, 3)
       const stats = yield* breaker.stats
       assert.strictEqual(stats.failures, 3)
     }))
 
-  it.effect("with a breaker: a success on the first attempt counts for the circuit, a retried one too", () =>
+  it.effect("Pipeline.retryThroughBreaker: a success on the first attempt counts for the circuit, a retried one too", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(2), log: false })
-      yield* Effect.succeed(1).pipe(Retry.retry({ maxRetries: 1, breaker, ...quiet }))
+      yield* Effect.succeed(1).pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 1, ...quiet }))
       const { effect } = scripted([{ status: 503 }])
-      const fiber = yield* Effect.forkChild(effect.pipe(Retry.retry({ maxRetries: 2, initialDelay: 10, jitter: "none", breaker, ...quiet })))
+      const fiber = yield* Effect.forkChild(effect.pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 2, initialDelay: 10, jitter: "none", ...quiet })))
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       const stats = yield* breaker.stats
@@ -314,7 +314,7 @@ describe("Retry.retry", () => {
   it.effect("a denying budget ends the loop with reason \"budget\" and sees every request and success", () =>
     Effect.gen(function*() {
       const counts = { requests: 0, successes: 0, asked: 0 }
-      const budget: Retry.Budget = {
+      const budget: RetryBudget.Budget = {
         onRequest: () => void counts.requests++,
         onSuccess: () => void counts.successes++,
         tryAcquire: () => Effect.sync(() => ++counts.asked <= 1)

@@ -15,7 +15,7 @@ const outage = (attempts: { n: number }) =>
   )
 
 /** N concurrent callers of `outage`, each retried up to 3 times; returns the total attempts. */
-const runOutage = (callers: number, budget: Retry.Budget | undefined) =>
+const runOutage = (callers: number, budget: RetryBudget.Budget | undefined) =>
   Effect.gen(function*() {
     const attempts = { n: 0 }
     const call = outage(attempts).pipe(Retry.retry({ schedule, log: false, ...(budget ? { budget } : {}) }))

@@ -24,9 +24,12 @@ describe("effect-resilience demo", () => {
       assert.isDefined(opened)
       const closed = report.transitions.filter((t) => t.to === "Closed")
       assert.isTrue(closed.some((t) => t.phase === "recovery"), JSON.stringify(report.transitions))
-      // Open circuits reject at once, every final failure is a dead letter.
+      // Open circuits reject at once; every other final failure is a dead letter.
       assert.isAbove(report.pipeline.rejections.circuit_open ?? 0, 0)
-      assert.strictEqual(report.deadLetters, report.failed)
+      // Calls an open circuit rejected are counted, not kept as letters (the policy's default).
+      assert.isAbove(report.pipeline.rejected, 0)
+      assert.strictEqual(report.deadLetters, report.failed - report.pipeline.rejected)
+      assert.strictEqual(report.pipeline.rejectedLetters, 0)
       // The budget kept retries to a fraction of calls.
       assert.isBelow(report.pipeline.retries, report.calls * 0.5)
       const text = Demo.render(report)

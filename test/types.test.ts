@@ -2,7 +2,7 @@
 // the runtime assertions beside them.
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Backoff, CircuitBreaker, Failure, Retry } from "../src/index.ts"
+import { Backoff, CircuitBreaker, Failure, Pipeline, Retry } from "../src/index.ts"
 
 interface HttpError {
   readonly _tag: "HttpError"
@@ -46,7 +46,7 @@ describe("types", () => {
   it("with a breaker, BreakerOpen joins the error channel", () =>
     Effect.runSync(Effect.scoped(Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make()
-      const retried = raw.pipe(Retry.retry({ maxRetries: 2, breaker }))
+      const retried = raw.pipe(Pipeline.retryThroughBreaker(breaker, { maxRetries: 2 }))
       expectTypeOf(retried).toEqualTypeOf<
         Effect.Effect<
           number,

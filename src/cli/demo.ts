@@ -164,8 +164,10 @@ const percentile = (sorted: ReadonlyArray<number>, p: number): number =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { run } from "effect-resilience/cli/demo"
- * const report = Effect.runPromise(Effect.scoped(run({ workers: 8, duration: "6 seconds", thinkTime: "20 millis" })))
+ * import { layer, run } from "effect-resilience/cli/demo"
+ * const report = Effect.runPromise(
+ *   run({ workers: 8, duration: "6 seconds", thinkTime: "20 millis" }).pipe(Effect.scoped, Effect.provide(layer))
+ * )
  * ```
  * @since 0.1.0
  */

@@ -55,7 +55,7 @@ const seconds = (ms: number): string => {
 }
 
 /**
- * Formats milliseconds the way the seeds' tables do (`0s`, `200ms`, `1.5s`).
+ * Formats milliseconds the way retry tables usually do (`0s`, `200ms`, `1.5s`).
  *
  * @since 0.1.0
  */
@@ -145,8 +145,8 @@ export const explain = (policy: RetryPolicy, operationTimeMs: number = 0): Expla
 }
 
 /**
- * Renders an explanation as text: a header describing the policy, the table in seed 001's layout,
- * and the worst-case total time in seed 003's form.
+ * Renders an explanation as text: a header describing the policy, the table of attempts and
+ * delays, and the worst-case total time.
  *
  * @example
  * ```ts
@@ -187,7 +187,7 @@ export const render = (title: string, policy: RetryPolicy, operationTimeMs: numb
   lines.push(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`)
   for (const row of body) lines.push(line(row))
   lines.push("")
-  lines.push("Worst-case total time (seed 003): max_time = sum of all delays + max_attempts × operation_time")
+  lines.push("Worst-case total time: max_time = sum of all delays + max_attempts × operation_time")
   lines.push(
     `  = ${seconds(e.totalDelayMaxMs)} + ${e.maxAttempts} × ${seconds(operationTimeMs)} = ${seconds(e.totalDelayMaxMs + e.maxAttempts * operationTimeMs)}` +
       (e.totalDelayMaxMs !== e.totalDelayMs ? `  (delays without jitter: ${seconds(e.totalDelayMs)})` : "")

@@ -15,6 +15,7 @@
 import { Console, Data, Duration, Effect, Option, Random, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { toDuration } from "../internal/fields.ts"
+import { documentDecoder } from "../internal/document.ts"
 import { readPolicyFile } from "../internal/policyFile.ts"
 import { fieldScore } from "../internal/strict.ts"
 import * as Policy from "../Policy.ts"
@@ -58,6 +59,8 @@ const classify = (document: Record<string, unknown>): "named" | "pipeline" | "re
   return retry > pipeline ? "retry" : "pipeline"
 }
 
+const documents = documentDecoder(Policy.PipelinePolicy.ast, Policy.decodePipelineResult, Policy.presets)
+
 /**
  * Loads a policy by preset name or from a JSON or YAML file.
  *
@@ -83,11 +86,7 @@ export const loadPolicy = (source: string): Effect.Effect<Loaded, BadInput> =>
         return { _tag: "Retry", title: policy.name === undefined ? source : `${policy.name} (${source})`, policy } as const
       }
       case "pipeline": {
-        const resolved = Policy.resolvePreset(document)
-        const result = resolved.issues.length > 0
-          ? Result.fail(new Policy.PolicyError({ issues: resolved.issues }))
-          : Policy.decodePipelineResult(resolved.value)
-        const policy = yield* fromResult(source, result)
+        const policy = yield* fromResult(source, documents.decodeWithPreset(document))
         return { _tag: "Pipelines", pipelines: [{ title: policy.name === undefined ? source : `${policy.name} (${source})`, policy }] } as const
       }
       case "named": {

@@ -4,9 +4,11 @@
  *
  * @internal
  */
-import { defaultClassifier, describe, isClassified } from "../Failure.ts"
+import { Schema } from "effect"
+import { describe } from "./inspect.ts"
+import { defaultClassifier, isClassified } from "./verdicts.ts"
 import { get, stringAt as stringField } from "./inspect.ts"
-import type { Kind } from "./kind.ts"
+import { type Kind, kinds } from "./kind.ts"
 
 /**
  * The kind of a failure: a verdict's own `kind`, the last failure's kind for `RetriesExhausted`,
@@ -22,13 +24,19 @@ export const kindOf = (error: unknown): Kind => {
   return defaultClassifier(error).kind
 }
 
+/**
+ * An error as a dead letter stores it: the outer `_tag`, its message, its `Kind`, and the name or
+ * `_tag` of the innermost error it wraps (public as `DeadLetter.EncodedError`).
+ */
+export const EncodedError = Schema.Struct({
+  _tag: Schema.optionalKey(Schema.String),
+  message: Schema.String,
+  kind: Schema.optionalKey(Schema.Literals(kinds)),
+  name: Schema.optionalKey(Schema.String)
+})
+
 /** A plain description of an error: never the raw object (it may hold secrets, sockets or cycles). */
-export interface EncodedError {
-  readonly _tag?: string
-  readonly message: string
-  readonly kind?: Kind
-  readonly name?: string
-}
+export type EncodedError = typeof EncodedError.Type
 
 /** The innermost error a verdict or `RetriesExhausted` wraps. */
 const root = (error: unknown): unknown => {

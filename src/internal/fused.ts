@@ -1,19 +1,11 @@
 /**
- * The fused hot path of "retry outside, breaker inside" (plus a budget and an observer): one
- * `suspend` and one `matchCauseEffect` per call instead of a frame per guard.
- *
- * On a call's first attempt into a closed circuit the breaker's own frame is skipped: this frame
- * reports the attempt's outcome to the breaker directly (`ClosedPath`). A typed failure without
- * defects continues in the retry loop (`Retry.resume`), whose later attempts go through
- * `breaker.execute`. Handlers are made once per wrapped effect, not per call; only calls that are
- * timed read the clock.
- *
- * @internal
+ * What a pipeline's fused frame needs from a circuit breaker: the closed-state hot path, so the
+ * frame can admit a call and report its outcome without a frame of the breaker's own. The frame
+ * itself lives in `internal/pipeline/fused.ts`.
  */
-import { Cause, Effect, Exit } from "effect"
-import type { Budget } from "../Retry.ts"
+import type { Effect, Exit } from "effect"
 
-/** What the fused frame needs from a breaker (see `CircuitBreaker.closedPathUnsafe`). */
+/** The closed-state hot path of a breaker (see `CircuitBreaker.closedPathUnsafe`). */
 export interface ClosedPath {
   readonly admitClosed: () => boolean
   readonly closedExit: (exit: Exit.Exit<unknown, unknown>, start: number) => Effect.Effect<void> | undefined
@@ -21,66 +13,4 @@ export interface ClosedPath {
   readonly needsStart: boolean
   /** The breaker's clock, in milliseconds. */
   readonly now: () => number
-}
-
-/** Sees every call's final exit; returns an effect to run before the exit is returned, or undefined. */
-export type Observer = (exit: Exit.Exit<unknown, unknown>, startedAt: number | undefined) => Effect.Effect<void> | undefined
-
-export interface FusedOptions {
-  readonly breaker: { readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, unknown, R> } | undefined
-  readonly closed: ClosedPath | undefined
-  readonly budget: Budget | undefined
-  /** Continues after the first typed failure (the retry loop), running `next` for later attempts. */
-  readonly resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => Effect.Effect<A, unknown, R>
-  readonly observer: Observer | undefined
-  /** Whether to time this call (read the clock at its start); shared by all calls of a pipeline. */
-  readonly shouldTime: () => boolean
-  /** The clock calls are timed with (the breaker's, when it needs every start). */
-  readonly now?: (() => number) | undefined
-}
-
-const NOTHING = undefined as unknown as Effect.Effect<void>
-const SUCCESS: Exit.Exit<unknown, unknown> = Exit.void
-
-const then = (a: Effect.Effect<void> | undefined, b: Effect.Effect<void> | undefined): Effect.Effect<void> | undefined =>
-  a === undefined ? b : b === undefined ? a : Effect.andThen(a, b)
-
-/** Wraps one effect (one attempt's worth of work) in the fused frame. */
-export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): Effect.Effect<A, unknown, R> => {
-  const { breaker, budget, closed, observer, resume } = options
-  const guarded = breaker === undefined ? attempt : breaker.execute(attempt)
-  const handlers = (fast: boolean, startedAt: number | undefined) => ({
-    onSuccess: (value: A): Effect.Effect<A, unknown, R> => {
-      const recorded = fast ? closed!.closedExit(SUCCESS, startedAt ?? 0) : NOTHING
-      budget?.onSuccess(false)
-      const after = then(recorded, observer === undefined ? NOTHING : observer(SUCCESS, startedAt))
-      return after === undefined ? Effect.succeed(value) : Effect.as(after, value)
-    },
-    onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<A, unknown, R> => {
-      const recorded = fast ? closed!.closedExit(Exit.failCause(cause), startedAt ?? 0) : NOTHING
-      const failure = Cause.hasDies(cause) ? undefined : cause.reasons.find((reason) => reason._tag === "Fail")
-      let rest: Effect.Effect<A, unknown, R>
-      if (failure === undefined) {
-        const observed = observer === undefined ? NOTHING : observer(Exit.failCause(cause), startedAt)
-        rest = observed === undefined ? Effect.failCause(cause) : Effect.andThen(observed, Effect.failCause(cause))
-      } else {
-        const next = resume(guarded, failure.error)
-        rest = observer === undefined ? next : Effect.onExit(next, (exit) => observer(exit, startedAt) ?? NOTHING)
-      }
-      return recorded === undefined ? rest : Effect.andThen(recorded, rest)
-    }
-  })
-  const untimedFast = handlers(true, undefined)
-  const untimedGuarded = handlers(false, undefined)
-  const alwaysTimed = closed !== undefined && closed.needsStart
-  const shouldTime = options.shouldTime
-  const now = alwaysTimed ? () => closed!.now() : options.now ?? Date.now
-  return Effect.suspend(() => {
-    budget?.onRequest()
-    const fast = closed !== undefined && closed.admitClosed()
-    const first = breaker === undefined || fast ? attempt : guarded
-    const timed = alwaysTimed || shouldTime()
-    if (!timed) return Effect.matchCauseEffect(first, fast ? untimedFast : untimedGuarded)
-    return Effect.matchCauseEffect(first, handlers(fast, now()))
-  })
 }

@@ -1,5 +1,5 @@
 /**
- * Strict decoding of options against a guard's Schema, and the one alias table.
+ * Strict decoding of options against a guard's Schema (the alias table is in `aliases.ts`).
  *
  * Before a value reaches `Schema.decode`, it is walked along the schema's AST: every object key is
  * matched to a field (case, `_` and `-` ignored, so `max_retries` and `MaxRetries` are
@@ -15,153 +15,13 @@
  */
 import { Exit, Result, Schema, SchemaAST, SchemaIssue } from "effect"
 import { isDurationAst } from "./fields.ts"
+import { advice, type Alias, aliases } from "./aliases.ts"
 import { normalizeKey, PolicyError, type PolicyIssue, resultOf, showValue, suggest } from "./policyError.ts"
+import { chooseObjects, type FieldIndex, indexOf, isPlainObject, literalOf, members, objectsOf } from "./schemaAst.ts"
 
-/** How a foreign spelling maps onto a field: the same value, or converted. */
-export interface Alias {
-  /** The spellings, in the form users write them (normalised when matched). */
-  readonly names: ReadonlyArray<string>
-  /** Converts the value; returns issues instead when it cannot. */
-  readonly convert?: (value: unknown) => { readonly value: unknown } | { readonly issue: string }
-  /** Shown in docs: what the alias means. */
-  readonly note?: string
-}
-
-const attemptsToRetries = (value: unknown) =>
-  typeof value === "number" && Number.isInteger(value) && value >= 1
-    ? { value: value - 1 }
-    : { issue: `Expected an integer of at least 1 (attempts include the first call), got ${showValue(value)}` }
-
-const jitterType = (value: unknown) => {
-  const text = typeof value === "string" ? value.trim().toLowerCase().replace(/^jittertype/, "") : value
-  if (text === "none" || text === "full" || text === "equal") return { value: text }
-  if (text === "decorrelated") {
-    return { issue: "Decorrelated jitter is a backoff strategy here: write strategy: \"decorrelated\" instead" }
-  }
-  return { issue: `Expected one of "none", "full", "equal", got ${showValue(value)}` }
-}
-
-/**
- * Every alias, by the canonical field it stands for. A field only takes the aliases of its own
- * name, so `maxAttempts` means retries + 1 in a retry policy and itself in a hedge.
- */
-export const aliases: Readonly<Record<string, ReadonlyArray<Alias>>> = {
-  maxRetries: [{ names: ["maxAttempts"], convert: attemptsToRetries, note: "attempts including the first call: maxRetries + 1" }],
-  initialDelay: [{ names: ["baseDelay", "initialBackoff", "initialInterval"] }],
-  maxDelay: [{ names: ["maxBackoff", "maxInterval"] }],
-  multiplier: [{ names: ["backoffFactor", "exponentialBase", "factor", "backoffMultiplier"] }],
-  jitter: [
-    { names: ["jitterFraction", "jitterMaxDeviation", "jitterRatio"], note: "a ratio: 0.1 = ±10 %" },
-    { names: ["jitterType"], convert: jitterType, note: "\"none\", \"full\" or \"equal\"" }
-  ],
-  retryOn: [{ names: ["retryableErrors"] }],
-  neverRetryOn: [{ names: ["permanentErrors", "nonRetryableErrors"] }],
-  name: [{ names: ["operationName"] }],
-  circuitBreaker: [{ names: ["enableCircuitBreaker"] }],
-  deadLetters: [{ names: ["enableDeadLetter", "enableDeadLetters", "deadLetter"] }],
-  consecutiveFailures: [{ names: ["failureThreshold"] }],
-  openFor: [{ names: ["resetTimeout", "waitDurationInOpenState", "breakDuration"] }],
-  attemptTimeout: [{ names: ["requestTimeout", "perAttemptTimeout"] }],
-  maxConcurrent: [{ names: ["maxConcurrency", "maxConcurrentCalls"] }]
-}
-
-/**
- * Names of other systems' settings that have no field here, with how to get the same behaviour.
- */
-export const advice: Readonly<Record<string, string>> = {
-  customConditions: "conditions are code: pass Retry.retry's `while` option",
-  customBackoff: "a custom backoff is code: pass Retry.retry a `schedule`",
-  deadLetterHandler: "provide a DeadLetter.DeadLetters layer to receive letters",
-  enableMetrics: "metrics are always recorded; remove this field",
-  enableLogging: "pass { log: false } in code to silence logs; remove this field",
-  logLevel: "log levels are set with Effect's Logger; remove this field",
-  operationType: "remove this field; tag letters with Resilience.make's `tags` option",
-  tags: "pass tags in code: Resilience.make(policy, { tags })",
-  enableCircuitBreaker: "a breaker belongs to a pipeline policy: write circuitBreaker: true next to retry",
-  enableDeadLetter: "dead letters belong to a pipeline policy: write deadLetters: true next to retry",
-  exceptions: "which errors retry is decided by retryOn / neverRetryOn (kinds) or a classifier in code"
-}
+export { advice, type Alias, aliases }
 
 const adviceByKey = new Map(Object.entries(advice).map(([name, text]) => [normalizeKey(name), text]))
-
-// ---------------------------------------------------------------------------------------------
-// AST helpers
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The node to walk for a field: what it decodes from when it transforms (a default, a union of
- * spellings), one link at a time so nested fields keep their own type (a delay stays a delay).
- */
-const shapeOf = (ast: SchemaAST.AST): SchemaAST.AST => {
-  let node = ast
-  for (let i = 0; i < 8 && !isDurationAst(node) && node.encoding !== undefined && node.encoding.length > 0; i++) {
-    node = node.encoding[node.encoding.length - 1]!.to
-  }
-  return node
-}
-
-const members = (ast: SchemaAST.AST): Array<SchemaAST.AST> => {
-  const shaped = shapeOf(ast)
-  if (shaped._tag !== "Union") return [shaped]
-  return shaped.types.flatMap(members)
-}
-
-const objectsOf = (ast: SchemaAST.AST): Array<SchemaAST.Objects> =>
-  members(ast).filter((m): m is SchemaAST.Objects => m._tag === "Objects")
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-const literalOf = (ast: SchemaAST.AST): unknown => (ast._tag === "Literal" ? ast.literal : undefined)
-
-interface FieldIndex {
-  readonly byKey: Map<string, { readonly canonical: string; readonly alias: Alias | undefined }>
-  readonly names: Array<string>
-  readonly types: Map<string, SchemaAST.AST>
-}
-
-const indexCache = new WeakMap<SchemaAST.Objects, FieldIndex>()
-
-const indexOf = (ast: SchemaAST.Objects): FieldIndex => {
-  const cached = indexCache.get(ast)
-  if (cached !== undefined) return cached
-  const byKey = new Map<string, { canonical: string; alias: Alias | undefined }>()
-  const names: Array<string> = []
-  const types = new Map<string, SchemaAST.AST>()
-  for (const property of ast.propertySignatures) {
-    const name = String(property.name)
-    names.push(name)
-    types.set(name, property.type)
-    byKey.set(normalizeKey(name), { canonical: name, alias: undefined })
-  }
-  for (const name of [...names]) {
-    for (const alias of aliases[name] ?? []) {
-      for (const spelling of alias.names) {
-        const key = normalizeKey(spelling)
-        // A struct's own field wins over another field's alias of the same spelling.
-        if (!byKey.has(key)) byKey.set(key, { canonical: name, alias })
-        names.push(spelling)
-      }
-    }
-  }
-  const index = { byKey, names, types }
-  indexCache.set(ast, index)
-  return index
-}
-
-/** Picks the object member of a union a value is meant for: by a literal discriminator, else by its keys. */
-const chooseObjects = (candidates: ReadonlyArray<SchemaAST.Objects>, value: Record<string, unknown>): SchemaAST.Objects | undefined => {
-  if (candidates.length <= 1) return candidates[0]
-  for (const candidate of candidates) {
-    for (const property of candidate.propertySignatures) {
-      const literal = literalOf(property.type)
-      if (literal !== undefined && value[String(property.name)] === literal) return candidate
-    }
-  }
-  const keys = Object.keys(value).map(normalizeKey)
-  const fitting = candidates.filter((candidate) => keys.every((key) => indexOf(candidate).byKey.has(key)))
-  return fitting.length === 1 ? fitting[0] : undefined
-}
 
 // ---------------------------------------------------------------------------------------------
 // The walk

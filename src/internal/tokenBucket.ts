@@ -12,6 +12,19 @@ export interface TokenBucketConfig {
   readonly noRetryIncrement: number
 }
 
+/** A decoded token bucket policy (`RetryBudget.TokenBucketPolicy`) as the bucket's configuration. */
+export const bucketConfig = (policy: {
+  readonly capacity: number
+  readonly retryCost: number
+  readonly timeoutRetryCost: number
+  readonly successRefund: number
+}): TokenBucketConfig => ({
+  capacity: policy.capacity,
+  retryCost: policy.retryCost,
+  timeoutRetryCost: policy.timeoutRetryCost,
+  noRetryIncrement: policy.successRefund
+})
+
 export class TokenBucket {
   tokens: number
   requests = 0

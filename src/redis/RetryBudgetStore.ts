@@ -18,8 +18,8 @@ import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import { Guard } from "../internal/redis/guard.ts"
 import { decodeOptions } from "../internal/strict.ts"
-import { TokenBucket } from "../internal/tokenBucket.ts"
-import { bucketConfig, type RetryBudget, type Stats, type TokenBucketOptions, TokenBucketPolicy } from "../RetryBudget.ts"
+import { bucketConfig, TokenBucket } from "../internal/tokenBucket.ts"
+import { type RetryBudget, type Stats, type TokenBucketOptions, TokenBucketPolicy } from "../RetryBudget.ts"
 
 /**
  * The shared bucket's options as data: a token bucket's fields (`RetryBudget.TokenBucketPolicy`)

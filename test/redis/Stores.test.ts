@@ -3,7 +3,7 @@
 // dead-letter stream trims to its maximum length and pages by id.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
-import { CircuitBreaker, DeadLetter, Failure, Resilience, Retry } from "../../src/index.ts"
+import { CircuitBreaker, DeadLetter, Failure, Pipeline, Resilience } from "../../src/index.ts"
 import { CircuitBreakerStore, DeadLetterStream, RetryBudgetStore } from "../../src/redis/index.ts"
 import { storeTimeout } from "./fixtures/sharedBreaker.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
@@ -51,7 +51,7 @@ describe("Redis stores", () => {
       const there = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
       let calls = 0
       const down = Effect.suspend(() => (calls++, Effect.fail({ status: 503 })))
-      const error = yield* Effect.flip(down.pipe(Retry.retry({ maxRetries: 5, initialDelay: 1, jitter: "none", breaker: here, log: false })))
+      const error = yield* Effect.flip(down.pipe(Pipeline.retryThroughBreaker(here, { maxRetries: 5, initialDelay: 1, jitter: "none", log: false })))
       assert.strictEqual(calls, 3)
       assert.strictEqual(error._tag === "Permanent" && error.kind, "CircuitOpen")
       // The other process's breaker sees the circuit the retries opened.

@@ -1,0 +1,58 @@
+/**
+ * The order of a pipeline's guards and its fused fast path. From the outside in: bulkhead → total
+ * timeout → retry (with budget) → circuit breaker → attempt timeout → hedging; telemetry and dead
+ * letters see every call on the way out.
+ *
+ * Retry, breaker, budget and (when nothing wraps the retry) telemetry share one frame per call
+ * (`fused.ts`). The guards are built by `Pipeline.fromPolicy`; this module only composes them.
+ */
+import { Effect } from "effect"
+import type { Budget } from "../../RetryBudget.ts"
+import type { ClosedPath } from "../fused.ts"
+import { onExitUnlessNothing } from "../onExit.ts"
+import type { Plan } from "../retry/loop.ts"
+import { resume } from "../retry/loop.ts"
+import { fuse, type Observer } from "./fused.ts"
+
+type Stage = <A, R>(effect: Effect.Effect<A, unknown, R>) => Effect.Effect<A, unknown, R>
+
+export interface Parts {
+  readonly breaker: { readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, unknown, R> } | undefined
+  readonly closed: ClosedPath | undefined
+  readonly budget: Budget | undefined
+  readonly plan: Plan<unknown, never>
+  /** Around each attempt, innermost first (hedging, then the attempt timeout). */
+  readonly attemptStages: ReadonlyArray<Stage>
+  /** Around the retry, innermost first (the total timeout, then the bulkhead). */
+  readonly outerStages: ReadonlyArray<Stage>
+  /** Whether to time this call (read the clock at its start); shared by all calls of a pipeline. */
+  readonly shouldTime: () => boolean
+  readonly now: () => number
+}
+
+/** Runs one call through the guards, handing its final exit to `observe`. */
+export const assemble = (parts: Parts) => {
+  const { attemptStages, budget, breaker, closed, outerStages, plan, shouldTime, now } = parts
+  const fusedOptions = (observer: Observer | undefined) => ({
+    breaker,
+    closed,
+    budget,
+    resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => resume(next, plan, error),
+    observer,
+    shouldTime,
+    now
+  })
+  return <A, R>(effect: Effect.Effect<A, unknown, R>, observe: Observer): Effect.Effect<A, unknown, R> => {
+    let attempt: Effect.Effect<A, unknown, R> = effect
+    for (const stage of attemptStages) attempt = stage(attempt)
+    if (outerStages.length === 0) return fuse(attempt, fusedOptions(observe))
+    // The total timeout and the bulkhead wrap the retry, so telemetry needs a frame outside them.
+    let call = fuse(attempt, fusedOptions(undefined))
+    for (const stage of outerStages) call = stage(call)
+    const outer = call
+    return Effect.suspend(() => {
+      const startedAt = shouldTime() ? now() : undefined
+      return onExitUnlessNothing(outer, (exit) => observe(exit, startedAt))
+    })
+  }
+}

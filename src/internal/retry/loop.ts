@@ -1,0 +1,202 @@
+/**
+ * The retry loop: what happens after a call's first failure. Entered only once something fails, so
+ * a call that succeeds at once never touches the schedule, the clock or the logs.
+ */
+import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
+import type { Classified, Permanent, Transient } from "../verdicts.ts"
+import type { Budget } from "../../RetryBudget.ts"
+import { hintOf } from "../hints.ts"
+import { describe } from "../inspect.ts"
+import type { Kind } from "../kind.ts"
+
+/** Why a retry loop gave up on a transient failure (see `Retry.ExhaustedReason`). */
+export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter"
+
+/** A transient failure that was not retried any more (public as `Retry.RetriesExhausted`). */
+export class RetriesExhausted<out E> extends Data.TaggedError("RetriesExhausted")<{
+  readonly attempts: number
+  readonly elapsed: Duration.Duration
+  readonly last: Transient<E>
+  readonly reason: ExhaustedReason
+  /** With reason `"retryAfter"`: the wait the server asked for, which the policy did not allow. */
+  readonly retryAfter?: Duration.Duration | undefined
+}> {
+  override get message(): string {
+    const why = this.reason === "retryAfter" && this.retryAfter !== undefined
+      ? `retryAfter: the server asked to wait ${Duration.format(this.retryAfter)}, longer than allowed`
+      : this.reason
+    return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${why}): ${this.last.message}`
+  }
+}
+
+/** The attempt number inside a retried effect (public as `Retry.CurrentAttempt`). */
+export const CurrentAttempt: Context.Reference<number> = Context.Reference<number>(
+  "effect-resilience/Retry/CurrentAttempt",
+  { defaultValue: () => 1 }
+)
+
+/** What `onRetry` sees before each retry (public as `Retry.RetryEvent`). */
+export interface RetryEvent<E> {
+  readonly operation: string
+  /** The attempt that just failed (1 = the first call). */
+  readonly attempt: number
+  readonly maxAttempts: number | undefined
+  readonly delay: Duration.Duration
+  readonly error: Transient<E>
+}
+
+/** A decoded retry configuration, ready to drive the loop. */
+export interface Plan<E, R> {
+  readonly schedule: Schedule.Schedule<unknown, Transient<E>, never, R>
+  readonly classify: (error: E) => Classified<E>
+  readonly allowKind: ((kind: Kind) => boolean) | undefined
+  readonly while: ((error: Transient<E>, attempt: number) => boolean | Effect.Effect<boolean, never, R>) | undefined
+  readonly onRetry: ((event: RetryEvent<E>) => Effect.Effect<void, never, R>) | undefined
+  /** Runs when a call succeeds after retrying (`retries` of them); a pipeline counts these. */
+  readonly onRecovered: ((retries: number) => Effect.Effect<void>) | undefined
+  readonly operation: string
+  readonly maxAttempts: number | undefined
+  readonly honorRetryAfter: boolean
+  /** Hints are waited for (by the loop or by the schedule), so they are checked against the limits. */
+  readonly checkHints: boolean
+  readonly maxRetryAfterMillis: number
+  /** The retry's own total time limit (a policy's `timeout`), when it has one. */
+  readonly totalLimitMillis: number | undefined
+  readonly log: boolean
+  readonly budget: Budget | undefined
+}
+
+const annotations = (
+  plan: Plan<any, any>,
+  attempt: number,
+  error: Transient<unknown> | undefined,
+  extra: Record<string, unknown> = {}
+): Record<string, unknown> => ({
+  operation: plan.operation,
+  attempt,
+  ...(plan.maxAttempts === undefined ? {} : { maxAttempts: plan.maxAttempts }),
+  ...(error === undefined ? {} : { error: describe(error.error), kind: error.kind }),
+  ...extra
+})
+
+const exhausted = <E>(
+  plan: Plan<E, any>,
+  attempts: number,
+  firstFailureAt: number,
+  now: number,
+  last: Transient<E>,
+  reason: ExhaustedReason,
+  retryAfter?: Duration.Duration
+): Effect.Effect<never, RetriesExhausted<E>> => {
+  const error = new RetriesExhausted({
+    attempts,
+    elapsed: Duration.millis(now - firstFailureAt),
+    last,
+    reason,
+    ...(retryAfter === undefined ? {} : { retryAfter })
+  })
+  if (!plan.log) return Effect.fail(error)
+  const hint = retryAfter === undefined ? {} : { retryAfterMs: Duration.toMillis(retryAfter) }
+  return Effect.logError(`All retry attempts exhausted for ${plan.operation}`).pipe(
+    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint })),
+    Effect.andThen(Effect.fail(error))
+  )
+}
+
+/** A hint above the cap, or one whose wait would end past the total time limit, is not waited for. */
+const hintRefused = (plan: Plan<any, any>, hintMillis: number, elapsedMillis: number): boolean =>
+  !(hintMillis <= plan.maxRetryAfterMillis) ||
+  (plan.totalLimitMillis !== undefined && elapsedMillis + hintMillis > plan.totalLimitMillis)
+
+/** The slow path: entered on the first transient failure, it builds the schedule's state and drives it. */
+const retryLoop = <A, E, R, R2>(
+  self: Effect.Effect<A, E, R>,
+  plan: Plan<E, R2>,
+  first: Transient<E>
+): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> =>
+  Effect.gen(function*() {
+    const clock = yield* Clock.Clock
+    const step = yield* Schedule.toStep(plan.schedule)
+    const firstFailureAt = clock.currentTimeMillisUnsafe()
+    let last = first
+    let attempt = 1
+    while (true) {
+      if (plan.allowKind !== undefined && !plan.allowKind(last.kind)) {
+        return yield* exhausted(plan, attempt, firstFailureAt, clock.currentTimeMillisUnsafe(), last, "kind")
+      }
+      if (plan.while !== undefined) {
+        const verdict = plan.while(last, attempt)
+        const go = typeof verdict === "boolean" ? verdict : yield* verdict
+        if (!go) return yield* exhausted(plan, attempt, firstFailureAt, clock.currentTimeMillisUnsafe(), last, "predicate")
+      }
+      const now = clock.currentTimeMillisUnsafe()
+      const hint = plan.checkHints ? hintOf(last) : undefined
+      if (hint !== undefined && hintRefused(plan, Duration.toMillis(hint), now - firstFailureAt)) {
+        // Checked before the schedule, so a hint never becomes a sleep the policy did not allow.
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "retryAfter", hint)
+      }
+      const next = yield* Pull.catchDone(step(now, last), () => Effect.succeed(undefined))
+      if (next === undefined) return yield* exhausted(plan, attempt, firstFailureAt, now, last, "schedule")
+      let delay = next[1]
+      if (plan.honorRetryAfter && hint !== undefined) delay = Duration.max(delay, hint)
+      if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
+      }
+      if (plan.log) {
+        yield* Effect.logWarning(`Retrying ${plan.operation} after error`).pipe(
+          Effect.annotateLogs(annotations(plan, attempt, last, { delayMs: Duration.toMillis(delay) }))
+        )
+      }
+      if (plan.onRetry !== undefined) {
+        yield* plan.onRetry({ operation: plan.operation, attempt, maxAttempts: plan.maxAttempts, delay, error: last })
+      }
+      yield* Effect.sleep(delay)
+      attempt++
+      const result = yield* Effect.result(Effect.provideService(self, CurrentAttempt, attempt))
+      if (result._tag === "Success") {
+        plan.budget?.onSuccess(true, last)
+        if (plan.log) {
+          yield* Effect.logInfo(`Retry succeeded for ${plan.operation}`).pipe(
+            Effect.annotateLogs(annotations(plan, attempt, undefined, { retries: attempt - 1 }))
+          )
+        }
+        if (plan.onRecovered !== undefined) yield* plan.onRecovered(attempt - 1)
+        return result.success
+      }
+      const verdict = plan.classify(result.failure)
+      if (verdict._tag === "Permanent") return yield* Effect.fail(verdict)
+      last = verdict
+    }
+  })
+
+/**
+ * Continues after a call's first failure: a `Permanent` fails at once, a `Transient` enters the
+ * retry loop, which runs `self` for the next attempts. The budget's per-call hooks (`onRequest`,
+ * first-try `onSuccess`) are the caller's business here; the loop still asks it for each retry.
+ */
+export const resume = <A, E, R, R2>(
+  self: Effect.Effect<A, E, R>,
+  plan: Plan<E, R2>,
+  error: E
+): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
+  const verdict = plan.classify(error)
+  return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
+}
+
+/** Applies a plan to one effect: a first success costs one `Effect.catch` (plus the budget's hooks). */
+export const apply = <A, E, R, R2>(
+  self: Effect.Effect<A, E, R>,
+  plan: Plan<E, R2>
+): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
+  const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
+  const budget = plan.budget
+  if (budget === undefined) return Effect.catch(self, loop)
+  const counted = Effect.map(self, (a) => {
+    budget.onSuccess(false)
+    return a
+  })
+  return Effect.suspend(() => {
+    budget.onRequest()
+    return Effect.catch(counted, loop)
+  })
+}
