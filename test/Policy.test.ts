@@ -233,6 +233,7 @@ describe("policies that start from a preset", () => {
       assert.notInclude(tuned, "±10 %")
       assert.include(tuned, "llm preset")
       for (const path of ["retry.jitter", "retry.maxRetries", "timeout"]) assert.include(tuned, path)
-      assert.strictEqual(byName.get("tuned")?.retry.maxRetries, 1)
+      const retry = byName.get("tuned")?.retry
+      assert.strictEqual(retry !== undefined && retry !== false && retry.maxRetries, 1)
     }))
 })
