@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { type Duration, Effect, type Schedule, type Schema, type Scope, type Stream } from "effect"
+import { type Duration, Effect, type Schema, type Scope, type Stream } from "effect"
 import { dual } from "effect/Function"
 import { delays } from "./Backoff.ts"
 import * as Store from "./CircuitBreakerStore.ts"
@@ -27,7 +27,7 @@ import type { RuleInput, WindowInput } from "./internal/breaker/config.ts"
 import * as Errors from "./internal/breaker/errors.ts"
 import { makeKeyed } from "./internal/breaker/keyed.ts"
 import type * as Model from "./internal/breaker/model.ts"
-import { type Defaults, makeFamily, resolve } from "./internal/breaker/options.ts"
+import { type Defaults, type HealthCheckInput, type KeyedInput, makeFamily, type OptionsInput, resolve } from "./internal/breaker/options.ts"
 import { publishInitial } from "./internal/breaker/publish.ts"
 import * as Schemas from "./internal/breaker/schema.ts"
 import type { ClosedPath } from "./internal/fused.ts"
@@ -256,54 +256,14 @@ export type Outcome = "success" | "failure" | "ignored" | { readonly retryAfter:
  *
  * @since 0.1.0
  */
-export interface HealthCheck {
-  /** Succeeds when the dependency is healthy. Runs every `every` while the circuit is open. */
-  readonly probe: Effect.Effect<unknown, unknown>
-  readonly every: Duration.Input
-  /** A passing probe closes the circuit instead of half-opening it. Default `false`. */
-  readonly closeOnSuccess?: boolean | undefined
-}
+export interface HealthCheck extends HealthCheckInput {}
 
 /**
  * Options of `make`.
  *
  * @since 0.1.0
  */
-export interface Options {
-  /** For errors, logs and metrics. Default `"breaker"`. */
-  readonly name?: string | undefined
-  /** When to open: one rule or several (any of). Default `consecutive(5)`. */
-  readonly trip?: Rule | ReadonlyArray<Rule> | undefined
-  /**
-   * How long to stay open: a duration, or a `Schedule` whose k-th delay is the k-th consecutive
-   * opening's period (the count resets once the circuit stays closed as long as it was last
-   * open). Default 30 seconds.
-   */
-  readonly openFor?: Duration.Input | Schedule.Schedule<unknown, unknown> | undefined
-  /** Caps every open period, including one stretched by a failure's `retryAfter`. Default 10 minutes. */
-  readonly maxOpenFor?: Duration.Input | undefined
-  /** Probes allowed at once while half-open (default 1) and successes that close it (default = probes). */
-  readonly halfOpen?: { readonly probes?: number | undefined; readonly successesToClose?: number | undefined } | undefined
-  readonly healthCheck?: HealthCheck | undefined
-  /**
-   * Decides what a typed error means. Default: every error counts as a failure except `Permanent`
-   * ones of kinds Client, Validation, NotFound and Auth (by `Failure.defaultClassifier`);
-   * `Transient` errors' `retryAfter` hints stretch the open period. Defects always count;
-   * interruption never does. A classifier that throws makes the call a failure (the call still
-   * ends with its own error).
-   */
-  readonly classify?: ((error: unknown) => Outcome) | undefined
-  /** Log transitions (Warn on open and isolate, Info otherwise). Default `true`. */
-  readonly log?: boolean | undefined
-  /**
-   * Where circuit state lives, overriding the `CircuitBreakerStore` service of the context (which
-   * defaults to this process's memory).
-   *
-   * @deprecated Provide the store as a layer instead (`CircuitBreakerStore.layer` of
-   * `effect-resilience/redis`, or `CircuitBreakerStore.layerMemory`).
-   */
-  readonly store?: StoreFactory | undefined
-}
+export interface Options extends OptionsInput {}
 
 /**
  * A circuit breaker store (the `CircuitBreakerStore` service's shape).
@@ -441,18 +401,7 @@ export const protect: {
  *
  * @since 0.1.0
  */
-export interface KeyedOptions extends Omit<Options, "healthCheck"> {
-  /**
-   * A circuit unused this long is dropped when its state no longer matters: closed, with no
-   * failures counted. Open, half-open and isolated circuits are kept. Default 10 minutes.
-   */
-  readonly idleTimeToLive?: Duration.Input | undefined
-  /**
-   * At most this many circuits are kept (default 100 000). At the cap the oldest circuits whose
-   * state no longer matters make room (counted on `resilience_breaker_evictions_total`).
-   */
-  readonly maxCircuits?: number | undefined
-}
+export interface KeyedOptions extends KeyedInput {}
 
 /**
  * One circuit per key (host, tenant, model), created on first use and evicted when idle.

@@ -16,17 +16,67 @@ import { OptionsSchema } from "./schema.ts"
 /** How many openings of an `openFor` schedule are expanded; later openings reuse the last delay. */
 const SCHEDULE_STEPS = 32
 
-/**
- * Breaker options as written (the public `CircuitBreaker.Options` / `KeyedOptions`): only the
- * fields read here are named; the schema decodes the rest.
- */
-export interface Input {
+// The one definition of the options as written; the public `CircuitBreaker` module names them
+// `HealthCheck`, `Options` and `KeyedOptions`.
+
+/** A background check of the dependency's health while the circuit is open. */
+export interface HealthCheckInput {
+  /** Succeeds when the dependency is healthy. Runs every `every` while the circuit is open. */
+  readonly probe: Effect.Effect<unknown, unknown>
+  readonly every: Duration.Input
+  /** A passing probe closes the circuit instead of half-opening it. Default `false`. */
+  readonly closeOnSuccess?: boolean | undefined
+}
+
+/** Options of `make`. */
+export interface OptionsInput {
+  /** For errors, logs and metrics. Default `"breaker"`. */
+  readonly name?: string | undefined
+  /** When to open: one rule or several (any of). Default `consecutive(5)`. */
   readonly trip?: RuleInput | ReadonlyArray<RuleInput> | undefined
+  /**
+   * How long to stay open: a duration, or a `Schedule` whose k-th delay is the k-th consecutive
+   * opening's period (the count resets once the circuit stays closed as long as it was last
+   * open). Default 30 seconds.
+   */
   readonly openFor?: Duration.Input | Schedule.Schedule<unknown, unknown> | undefined
-  readonly healthCheck?: { readonly every: Duration.Input; readonly closeOnSuccess?: boolean | undefined } | undefined
+  /** Caps every open period, including one stretched by a failure's `retryAfter`. Default 10 minutes. */
+  readonly maxOpenFor?: Duration.Input | undefined
+  /** Probes allowed at once while half-open (default 1) and successes that close it (default = probes). */
+  readonly halfOpen?: { readonly probes?: number | undefined; readonly successesToClose?: number | undefined } | undefined
+  readonly healthCheck?: HealthCheckInput | undefined
+  /**
+   * Decides what a typed error means. Default: every error counts as a failure except `Permanent`
+   * ones of kinds Client, Validation, NotFound and Auth (by `Failure.defaultClassifier`);
+   * `Transient` errors' `retryAfter` hints stretch the open period. Defects always count;
+   * interruption never does. A classifier that throws makes the call a failure (the call still
+   * ends with its own error).
+   */
   readonly classify?: ((error: unknown) => Verdict) | undefined
+  /** Log transitions (Warn on open and isolate, Info otherwise). Default `true`. */
   readonly log?: boolean | undefined
+  /**
+   * Where circuit state lives, overriding the `CircuitBreakerStore` service of the context (which
+   * defaults to this process's memory).
+   *
+   * @deprecated Provide the store as a layer instead (`CircuitBreakerStore.layer` of
+   * `effect-resilience/redis`, or `CircuitBreakerStore.layerMemory`).
+   */
   readonly store?: StoreService | undefined
+}
+
+/** Options of `keyed`: a breaker's options (without health checks, which are per dependency). */
+export interface KeyedInput extends Omit<OptionsInput, "healthCheck"> {
+  /**
+   * A circuit unused this long is dropped when its state no longer matters: closed, with no
+   * failures counted. Open, half-open and isolated circuits are kept. Default 10 minutes.
+   */
+  readonly idleTimeToLive?: Duration.Input | undefined
+  /**
+   * At most this many circuits are kept (default 100 000). At the cap the oldest circuits whose
+   * state no longer matters make room (counted on `resilience_breaker_evictions_total`).
+   */
+  readonly maxCircuits?: number | undefined
 }
 
 /** What the public modules supply: the default classifier, the metrics, the store, schedule expansion. */
@@ -39,7 +89,7 @@ export interface Defaults {
 }
 
 /** Decodes options (every bad field named) into the machine's configuration and the breaker's settings. */
-export const resolve = (options: Input, defaults: Defaults): Effect.Effect<
+export const resolve = (options: KeyedInput & Pick<OptionsInput, "healthCheck">, defaults: Defaults): Effect.Effect<
   { readonly config: CircuitConfig; readonly healthEvery: number | undefined; readonly idleTimeToLive: number; readonly maxCircuits: number },
   PolicyError
 > =>
@@ -86,7 +136,7 @@ export const resolve = (options: Input, defaults: Defaults): Effect.Effect<
   })
 
 /** What every circuit of a breaker shares, from its options (the store: the option, else the context's, else memory). */
-export const makeFamily = (options: Input, config: CircuitConfig, defaults: Defaults): Effect.Effect<Family, never, Scope.Scope> =>
+export const makeFamily = (options: OptionsInput | KeyedInput, config: CircuitConfig, defaults: Defaults): Effect.Effect<Family, never, Scope.Scope> =>
   Effect.gen(function*() {
     const clock = yield* Clock.Clock
     const pubsub = yield* PubSub.sliding<Transition>(1024)
