@@ -118,7 +118,7 @@ export class Policies extends Context.Service<Policies, {
 
 /**
  * Applies the named pipeline from the `Policies` service. An unknown name fails with
- * `UnknownPolicy`.
+ * `UnknownPolicy`. `options.tags` are the call's tags (see `Pipeline.CallOptions`).
  *
  * @example
  * ```ts
@@ -126,16 +126,18 @@ export class Policies extends Context.Service<Policies, {
  * import { Resilience } from "effect-resilience"
  * declare const fetchUser: Effect.Effect<string, { readonly status: number }>
  * const user = fetchUser.pipe(Resilience.protect("http")) // requires Resilience.Policies
+ * const forTenant = fetchUser.pipe(Resilience.protect("http", { tags: { tenant: "acme" } }))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
-export const protect = (name: string) =>
+export const protect = (name: string, options?: P.CallOptions) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R | Policies> =>
   Effect.flatMap(Policies, (policies): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R> => {
     const pipeline = policies.getUnsafe(name)
     return pipeline === undefined
       ? Effect.fail(new UnknownPolicy({ name, available: policies.names }))
-      : pipeline.execute(effect)
+      : pipeline.execute(effect, options)
   })
 
 /**
@@ -446,7 +448,9 @@ export class Disposed extends Data.TaggedError("Disposed")<{ readonly name: stri
  * Wraps an async function in a pipeline made from `policy`, in one call: no scope, layer or
  * runtime to manage. Its operation name (in logs, metrics and dead letters) is the function's
  * name unless `options.name` says otherwise. A bad policy does not throw: every call rejects with
- * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`.
+ * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`. The
+ * pipeline is built at once, synchronously: a guard whose construction waits (a Redis store)
+ * needs `Pipeline.make` in a scope and `toAsync` instead.
  *
  * @example
  * ```ts
