@@ -13,9 +13,9 @@ import { documentDecoder } from "./internal/document.ts"
 import { runAbortable } from "./internal/abort.ts"
 import { envFieldsOf, readEnv, sourceOf } from "./internal/env.ts"
 import { wrapWith } from "./internal/wrap.ts"
-import { DelayAtLeast } from "./internal/fields.ts"
+import { buildPolicies } from "./internal/policies.ts"
+import { prefixIssues } from "./internal/policyError.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
-import { decodeStrict } from "./internal/strict.ts"
 import * as P from "./Pipeline.ts"
 import * as Policy from "./Policy.ts"
 
@@ -166,51 +166,12 @@ export interface LayerOptions {
   readonly options?: Readonly<Record<string, MakeOptions>> | undefined
 }
 
-// A shorter interval would spend a core publishing; zero, negative or NaN would spin.
-const PublishEvery = DelayAtLeast(100, "100 millis")
-
-const build = (
-  policies: Policy.Document,
-  options: LayerOptions
-): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const publishEvery = decodeStrict(PublishEvery, options.publishEvery ?? "10 seconds")
-    if (Result.isFailure(publishEvery)) {
-      return yield* new Policy.PolicyError({
-        issues: publishEvery.failure.issues.map((issue) => ({ path: ["publishEvery", ...issue.path], message: issue.message }))
-      })
-    }
-    const pipelines = new Map<string, Pipeline>()
-    const issues: Array<Policy.PolicyIssue> = []
-    for (const [name, policy] of policies) {
-      const own = options.options !== undefined && Object.prototype.hasOwnProperty.call(options.options, name)
-        ? options.options[name]
-        : undefined
-      const made = yield* Effect.result(
-        P.fromPolicy(policy, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
-      )
-      if (made._tag === "Success") pipelines.set(name, made.success)
-      else issues.push(...made.failure.issues)
-    }
-    if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
-    const names = [...pipelines.keys()]
-    const publishAll = Effect.forEach(pipelines.values(), (p) => p.publish, { discard: true })
-    yield* Effect.forkScoped(
-      Effect.forever(Effect.andThen(Effect.sleep(publishEvery.success), publishAll))
-    )
-    yield* Effect.addFinalizer(() => publishAll)
-    return {
-      names,
-      getUnsafe: (name: string) => pipelines.get(name),
-      get: (name: string) => {
-        const pipeline = pipelines.get(name)
-        return pipeline === undefined ? Effect.fail(new UnknownPolicy({ name, available: names })) : Effect.succeed(pipeline)
-      }
-    }
+const build = (policies: Policy.Document, options: LayerOptions) =>
+  buildPolicies(policies, options, {
+    make: P.fromPolicy,
+    unknown: (name, available) => new UnknownPolicy({ name, available })
   })
 
-const prefixIssues = (name: string) => (error: Policy.PolicyError) =>
-  new Policy.PolicyError({ issues: error.issues.map((issue) => ({ path: [name, ...issue.path], message: issue.message })) })
 
 /**
  * Provides named pipelines from code (policies or presets). Every bad field of every policy is
@@ -239,9 +200,9 @@ export const layer = (
       const decoded: Array<readonly [string, Policy.PipelinePolicy]> = []
       const issues: Array<Policy.PolicyIssue> = []
       for (const name of Object.keys(policies)) {
-        const result = yield* Effect.result(Policy.decodePipeline(policies[name]!).pipe(Effect.mapError(prefixIssues(name))))
-        if (result._tag === "Success") decoded.push([name, result.success])
-        else issues.push(...result.failure.issues)
+        const result = Policy.decodePipelineResult(policies[name]!)
+        if (Result.isSuccess(result)) decoded.push([name, result.success])
+        else issues.push(...prefixIssues([name], result.failure.issues))
       }
       if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
       return yield* build(decoded, options)
