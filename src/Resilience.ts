@@ -13,9 +13,9 @@ import { documentDecoder } from "./internal/document.ts"
 import { runAbortable } from "./internal/abort.ts"
 import { envFieldsOf, readEnv, sourceOf } from "./internal/env.ts"
 import { wrapWith } from "./internal/wrap.ts"
-import { DelayAtLeast } from "./internal/fields.ts"
+import { buildPolicies } from "./internal/policies.ts"
+import { prefixIssues } from "./internal/policyError.ts"
 import { readPolicyFile } from "./internal/policyFile.ts"
-import { decodeStrict } from "./internal/strict.ts"
 import * as P from "./Pipeline.ts"
 import * as Policy from "./Policy.ts"
 
@@ -118,7 +118,7 @@ export class Policies extends Context.Service<Policies, {
 
 /**
  * Applies the named pipeline from the `Policies` service. An unknown name fails with
- * `UnknownPolicy`.
+ * `UnknownPolicy`. `options.tags` are the call's tags (see `Pipeline.CallOptions`).
  *
  * @example
  * ```ts
@@ -126,16 +126,18 @@ export class Policies extends Context.Service<Policies, {
  * import { Resilience } from "effect-resilience"
  * declare const fetchUser: Effect.Effect<string, { readonly status: number }>
  * const user = fetchUser.pipe(Resilience.protect("http")) // requires Resilience.Policies
+ * const forTenant = fetchUser.pipe(Resilience.protect("http", { tags: { tenant: "acme" } }))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
-export const protect = (name: string) =>
+export const protect = (name: string, options?: P.CallOptions) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R | Policies> =>
   Effect.flatMap(Policies, (policies): Effect.Effect<A, PipelineError<E> | UnknownPolicy, R> => {
     const pipeline = policies.getUnsafe(name)
     return pipeline === undefined
       ? Effect.fail(new UnknownPolicy({ name, available: policies.names }))
-      : pipeline.execute(effect)
+      : pipeline.execute(effect, options)
   })
 
 /**
@@ -164,51 +166,12 @@ export interface LayerOptions {
   readonly options?: Readonly<Record<string, MakeOptions>> | undefined
 }
 
-// A shorter interval would spend a core publishing; zero, negative or NaN would spin.
-const PublishEvery = DelayAtLeast(100, "100 millis")
-
-const build = (
-  policies: Policy.Document,
-  options: LayerOptions
-): Effect.Effect<Policies["Service"], Policy.PolicyError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const publishEvery = decodeStrict(PublishEvery, options.publishEvery ?? "10 seconds")
-    if (Result.isFailure(publishEvery)) {
-      return yield* new Policy.PolicyError({
-        issues: publishEvery.failure.issues.map((issue) => ({ path: ["publishEvery", ...issue.path], message: issue.message }))
-      })
-    }
-    const pipelines = new Map<string, Pipeline>()
-    const issues: Array<Policy.PolicyIssue> = []
-    for (const [name, policy] of policies) {
-      const own = options.options !== undefined && Object.prototype.hasOwnProperty.call(options.options, name)
-        ? options.options[name]
-        : undefined
-      const made = yield* Effect.result(
-        P.fromPolicy(policy, { name, ...own }).pipe(Effect.mapError(prefixIssues(name)))
-      )
-      if (made._tag === "Success") pipelines.set(name, made.success)
-      else issues.push(...made.failure.issues)
-    }
-    if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
-    const names = [...pipelines.keys()]
-    const publishAll = Effect.forEach(pipelines.values(), (p) => p.publish, { discard: true })
-    yield* Effect.forkScoped(
-      Effect.forever(Effect.andThen(Effect.sleep(publishEvery.success), publishAll))
-    )
-    yield* Effect.addFinalizer(() => publishAll)
-    return {
-      names,
-      getUnsafe: (name: string) => pipelines.get(name),
-      get: (name: string) => {
-        const pipeline = pipelines.get(name)
-        return pipeline === undefined ? Effect.fail(new UnknownPolicy({ name, available: names })) : Effect.succeed(pipeline)
-      }
-    }
+const build = (policies: Policy.Document, options: LayerOptions) =>
+  buildPolicies(policies, options, {
+    make: P.fromPolicy,
+    unknown: (name, available) => new UnknownPolicy({ name, available })
   })
 
-const prefixIssues = (name: string) => (error: Policy.PolicyError) =>
-  new Policy.PolicyError({ issues: error.issues.map((issue) => ({ path: [name, ...issue.path], message: issue.message })) })
 
 /**
  * Provides named pipelines from code (policies or presets). Every bad field of every policy is
@@ -237,9 +200,9 @@ export const layer = (
       const decoded: Array<readonly [string, Policy.PipelinePolicy]> = []
       const issues: Array<Policy.PolicyIssue> = []
       for (const name of Object.keys(policies)) {
-        const result = yield* Effect.result(Policy.decodePipeline(policies[name]!).pipe(Effect.mapError(prefixIssues(name))))
-        if (result._tag === "Success") decoded.push([name, result.success])
-        else issues.push(...result.failure.issues)
+        const result = Policy.decodePipelineResult(policies[name]!)
+        if (Result.isSuccess(result)) decoded.push([name, result.success])
+        else issues.push(...prefixIssues([name], result.failure.issues))
       }
       if (issues.length > 0) return yield* new Policy.PolicyError({ issues })
       return yield* build(decoded, options)
@@ -446,7 +409,9 @@ export class Disposed extends Data.TaggedError("Disposed")<{ readonly name: stri
  * Wraps an async function in a pipeline made from `policy`, in one call: no scope, layer or
  * runtime to manage. Its operation name (in logs, metrics and dead letters) is the function's
  * name unless `options.name` says otherwise. A bad policy does not throw: every call rejects with
- * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`.
+ * the `PolicyError` naming every bad field. Release it with `dispose()` or `await using`. The
+ * pipeline is built at once, synchronously: a guard whose construction waits (a Redis store)
+ * needs `Pipeline.make` in a scope and `toAsync` instead.
  *
  * @example
  * ```ts

@@ -8,13 +8,11 @@
  *
  * @since 0.1.0
  */
-import { type Context, type Duration, Effect, type Schedule } from "effect"
-import type { Classifier, Permanent, Transient } from "./Failure.ts"
+import { type Context, Effect } from "effect"
+import type { Permanent, Transient } from "./Failure.ts"
 import { PolicyError } from "./internal/policyError.ts"
 import * as loop from "./internal/retry/loop.ts"
-import { planFor } from "./internal/retry/plan.ts"
-import type { RetryPolicyInput } from "./Policy.ts"
-import type { Budget } from "./RetryBudget.ts"
+import * as plans from "./internal/retry/plan.ts"
 
 /**
  * Why a retry loop gave up on a transient failure:
@@ -81,40 +79,16 @@ export type RetryEvent<E> = loop.RetryEvent<E>
  *
  * @since 0.1.0
  */
-export interface RetryOptions<E, R = never> {
-  /** The backoff: its input is the `Transient` failure being retried. */
-  readonly schedule: Schedule.Schedule<unknown, Transient<E>, never, R>
-  /** A partial classifier; errors it returns `undefined` for go to the default one. */
-  readonly classify?: Classifier<E> | undefined
-  /** Retry only while this holds (a custom condition). `attempt` is the attempt that failed. */
-  readonly while?: ((error: Transient<E>, attempt: number) => boolean | Effect.Effect<boolean, never, R>) | undefined
-  /** Runs before each retry's sleep. */
-  readonly onRetry?: ((event: RetryEvent<E>) => Effect.Effect<void, never, R>) | undefined
-  /** The operation name in logs and events. Default `"operation"`. */
-  readonly operation?: string | undefined
-  /** For logs: the most attempts the schedule allows, if known. */
-  readonly maxAttempts?: number | undefined
-  /** Wait at least the failure's `retryAfter`. Default `true`. */
-  readonly honorRetryAfter?: boolean | undefined
-  /**
-   * The longest server hint (`retryAfter`) worth waiting for. A longer one ends the retries at
-   * once with reason `"retryAfter"` instead of sleeping. Default 5 minutes.
-   */
-  readonly maxRetryAfter?: Duration.Input | undefined
-  /** Log retries (Warn), success after retries (Info) and giving up (Error). Default `true`. */
-  readonly log?: boolean | undefined
-  /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
-  readonly budget?: Budget | undefined
-}
+export interface RetryOptions<E, R = never> extends plans.ScheduleOptions<E, R> {}
 
 /**
- * Options for retrying by a policy: any `Policy.RetryPolicy` field, plus the hooks.
+ * Options for retrying by a policy: any `Policy.RetryPolicy` field, plus the hooks (`classify`,
+ * `while`, `onRetry`, `operation`, `log`, `budget`).
  *
  * @since 0.1.0
+ * @category models
  */
-export type RetryPolicyOptions<E, R = never> =
-  & RetryPolicyInput
-  & Omit<RetryOptions<E, R>, "schedule" | "maxAttempts" | "honorRetryAfter">
+export type RetryPolicyOptions<E, R = never> = plans.PolicyOptions<E, R>
 
 /**
  * The attempt number inside a retried effect: 1 on the first call, 2 on the first retry, …
@@ -172,10 +146,10 @@ export const retry: {
   // Written out instead of `dual` so the data-last form decodes the policy once, when
   // `Retry.retry(options)` is called, not each time the result is applied to an effect.
   if (arguments.length === 1) {
-    const plan = planFor(arguments[0])
+    const plan = plans.planFor(arguments[0])
     return (self: Effect.Effect<unknown, unknown, unknown>) => applyPlan(self, plan)
   }
-  return applyPlan(arguments[0], planFor(arguments[1]))
+  return applyPlan(arguments[0], plans.planFor(arguments[1]))
 } as typeof retry
 
 const applyPlan = <A, E, R, R2>(

@@ -34,11 +34,12 @@ describe("Pipeline", () => {
 
     it.effect("a store provided to the layer receives the pipeline's letters, which the application reads", () =>
       Effect.gen(function*() {
-        const error = yield* Effect.flip(Effect.fail({ status: 403 }).pipe(Resilience.protect("s3")))
+        const error = yield* Effect.flip(Effect.fail({ status: 403 }).pipe(Resilience.protect("s3", { tags: { bucket: "reviews" } })))
         assert.strictEqual(error._tag, "Permanent")
         const letters = yield* Effect.flatMap(DeadLetter.DeadLetters, (d) => d.list)
         assert.strictEqual(letters.length, 1)
         assert.strictEqual(letters[0]!.operation, "s3")
+        assert.deepStrictEqual(letters[0]!.tags, { bucket: "reviews" })
       }).pipe(Effect.provide(
         Resilience.layer({ s3: { ...Policy.presets.s3, retry: false, deadLetters: true } }).pipe(Layer.provideMerge(DeadLetter.layerMemory()))
       )))

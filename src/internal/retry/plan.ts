@@ -14,19 +14,32 @@ import type { Plan, RetryEvent } from "./loop.ts"
 
 /** The hooks of retry options (public as part of `Retry.RetryOptions`). */
 export interface Hooks<E, R> {
+  /** A partial classifier; errors it returns `undefined` for go to the default one. */
   readonly classify?: Classifier<E> | undefined
+  /** Retry only while this holds (a custom condition). `attempt` is the attempt that failed. */
   readonly while?: ((error: Transient<E>, attempt: number) => boolean | Effect.Effect<boolean, never, R>) | undefined
+  /** Runs before each retry's sleep. */
   readonly onRetry?: ((event: RetryEvent<E>) => Effect.Effect<void, never, R>) | undefined
+  /** The operation name in logs and events. Default `"operation"` (a policy's `name`, if it has one). */
   readonly operation?: string | undefined
+  /** Log retries (Warn), success after retries (Info) and giving up (Error). Default `true`. */
   readonly log?: boolean | undefined
+  /** A retry budget shared with other calls; a denied retry ends the loop with reason `"budget"`. */
   readonly budget?: Budget | undefined
 }
 
 /** Retry options on an explicit schedule (`Retry.RetryOptions`). */
 export interface ScheduleOptions<E, R> extends Hooks<E, R> {
+  /** The backoff: its input is the `Transient` failure being retried. */
   readonly schedule: Schedule.Schedule<unknown, Transient<E>, never, R>
+  /** For logs: the most attempts the schedule allows, if known. */
   readonly maxAttempts?: number | undefined
+  /** Wait at least the failure's `retryAfter`. Default `true`. */
   readonly honorRetryAfter?: boolean | undefined
+  /**
+   * The longest server hint (`retryAfter`) worth waiting for. A longer one ends the retries at
+   * once with reason `"retryAfter"` instead of sleeping. Default 5 minutes.
+   */
   readonly maxRetryAfter?: Duration.Input | undefined
 }
 
