@@ -149,6 +149,17 @@ describe("Pipeline", () => {
       }).pipe(Effect.scoped, Effect.provide(Logger.layer([capture])), Effect.provideService(Metric.MetricRegistry, new Map()))
     })
 
+    it.effect("at most 1000 declared-tag sets get series of their own; later ones count untagged, and stats stay whole", () =>
+      Effect.gen(function*() {
+        const pipeline = yield* Pipeline.make({ name: "tenants", retry: false, tags: ["tenant"] }, quiet)
+        for (let i = 0; i < 1005; i++) yield* pipeline.execute(Effect.succeed(i), { tags: { tenant: `t${i}` } })
+        const stats = yield* pipeline.stats
+        assert.deepStrictEqual([stats.calls, stats.successes, stats.attempts], [1005, 1005, 1005])
+        const series = (yield* Metric.snapshot).filter((s) => s.id === "resilience_attempts_total")
+        assert.strictEqual(series.filter((s) => s.attributes?.tenant !== undefined).length, 1000)
+        assert.strictEqual(yield* counter(Telemetry.metrics.attempts, { operation: "tenants", outcome: "success" }), 5)
+      }).pipe(Effect.scoped, Effect.provideService(Metric.MetricRegistry, new Map())))
+
     it.effect("undeclared tags alone count under the pipeline's own series", () =>
       Effect.gen(function*() {
         const pipeline = yield* Pipeline.make({ name: "search", retry: false }, quiet)
