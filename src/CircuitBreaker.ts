@@ -22,7 +22,7 @@ import { dual } from "effect/Function"
 import { delays } from "./Backoff.ts"
 import * as Store from "./CircuitBreakerStore.ts"
 import { defaultClassifier } from "./Failure.ts"
-import { Circuit, closedPathOf, healthCheck } from "./internal/breaker/circuit.ts"
+import { Circuit, healthCheck } from "./internal/breaker/circuit.ts"
 import type { RuleInput, WindowInput } from "./internal/breaker/config.ts"
 import * as Errors from "./internal/breaker/errors.ts"
 import { makeKeyed } from "./internal/breaker/keyed.ts"
@@ -30,7 +30,6 @@ import type * as Model from "./internal/breaker/model.ts"
 import { type Defaults, type HealthCheckInput, type KeyedInput, makeFamily, type OptionsInput, resolve } from "./internal/breaker/options.ts"
 import { publishInitial } from "./internal/breaker/publish.ts"
 import * as Schemas from "./internal/breaker/schema.ts"
-import type { ClosedPath } from "./internal/fused.ts"
 import type { Kind } from "./internal/kind.ts"
 import type { PolicyError } from "./internal/policyError.ts"
 import * as Telemetry from "./Telemetry.ts"
@@ -354,21 +353,6 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
     yield* publishInitial(family.publisher, circuit.name)
     return circuit
   })
-
-/**
- * The closed-state hot path of an in-memory breaker, for the fused retry frame.
- *
- * @example
- * ```ts
- * import { CircuitBreaker } from "effect-resilience"
- * declare const breaker: CircuitBreaker.CircuitBreaker
- * const fast = CircuitBreaker.closedPathUnsafe(breaker) !== undefined
- * ```
- * @deprecated Internal; kept for modules that have not moved to `internal/breaker/circuit.ts`'s
- * `closedPathOf`.
- * @since 0.1.0
- */
-export const closedPathUnsafe: (breaker: CircuitBreaker) => ClosedPath | undefined = closedPathOf
 
 /**
  * Runs an effect through a breaker (pipeable form of `breaker.execute`).

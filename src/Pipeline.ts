@@ -16,7 +16,7 @@ import * as CircuitBreaker from "./CircuitBreaker.ts"
 import * as DeadLetter from "./DeadLetter.ts"
 import type { Permanent, Transient } from "./Failure.ts"
 import * as Hedge from "./Hedge.ts"
-import type { ClosedPath } from "./internal/fused.ts"
+import { closedPathOf } from "./internal/breaker/circuit.ts"
 import { assemble } from "./internal/pipeline/assemble.ts"
 import { fuse } from "./internal/pipeline/fused.ts"
 import { observer } from "./internal/pipeline/observe.ts"
@@ -123,7 +123,6 @@ export interface MakeOptions {
 }
 
 // The breaker's closed-state hot path; the one place the fused frame reaches into a breaker.
-const closedPathOf = (breaker: CircuitBreaker.CircuitBreaker): ClosedPath | undefined => CircuitBreaker.closedPathUnsafe(breaker)
 
 const breakerOptions = (
   name: string,

@@ -1,5 +1,6 @@
-// Every ```ts example in the JSDoc of src/ and in README.md and docs/*.md is type-checked against
-// the library's sources: an example that no longer compiles fails here, with its file and line.
+// Every ```ts example in the JSDoc of src/ is type-checked against the library's sources: an
+// example that no longer compiles fails here, with its file and line. (README.md and docs/*.md are
+// checked block by block in test/docs.test.ts.)
 import { assert, describe, it } from "@effect/vitest"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
@@ -29,20 +30,7 @@ const jsdocExamples = (file: string): Array<Example> => {
   return out
 }
 
-/** ```ts blocks of a markdown file. */
-const markdownExamples = (file: string): Array<Example> => {
-  const lines = readFileSync(file, "utf8").split("\n")
-  const out: Array<Example> = []
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^```ts\s*$/.test(lines[i]!)) continue
-    const start = i + 1
-    const body: Array<string> = []
-    for (i = start; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!)
-    out.push({ origin: `${file}:${start}`, code: body.join("\n") })
-  }
-  return out
-}
-
+/** Type-checks the examples as modules of one project; the compiler errors that name them. */
 const check = (examples: ReadonlyArray<Example>, label: string): Array<string> => {
   // Inside node_modules so that "effect" and the other packages resolve as they do for users.
   const dir = resolve("node_modules", ".examples", label)
@@ -95,11 +83,4 @@ describe("examples type-check", () => {
     assert.deepStrictEqual(check(examples, "jsdoc"), [])
   }, 120_000)
 
-  it("every ```ts example in README.md and docs/", () => {
-    // docs/circuit-breaker.md is being rewritten with the circuit breaker; it joins this list then.
-    const files = ["README.md", ...readdirSync("docs").filter((f) => f.endsWith(".md") && f !== "circuit-breaker.md").map((f) => join("docs", f))]
-    const examples = files.flatMap(markdownExamples)
-    assert.isAbove(examples.length, 20)
-    assert.deepStrictEqual(check(examples, "markdown"), [])
-  }, 120_000)
 })

@@ -5,7 +5,7 @@
  */
 import type { Effect, Exit } from "effect"
 
-/** The closed-state hot path of a breaker (see `CircuitBreaker.closedPathUnsafe`). */
+/** The closed-state hot path of a breaker (`closedPathOf` in `internal/breaker/circuit.ts` finds it). */
 export interface ClosedPath {
   readonly admitClosed: () => boolean
   readonly closedExit: (exit: Exit.Exit<unknown, unknown>, start: number) => Effect.Effect<void> | undefined

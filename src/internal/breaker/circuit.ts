@@ -14,6 +14,7 @@
 import { Cause, type Clock, Duration, Effect, type Exit, Stream } from "effect"
 import { toMillis } from "../fields.ts"
 import type { ClosedPath } from "../fused.ts"
+import { NOTHING } from "../onExit.ts"
 import { BreakerOpen } from "./errors.ts"
 import type { Admission, Change, CircuitConfig, LocalCircuit, Outcome, State, Stats, StoredCircuit, StoreService, Token } from "./model.ts"
 import { publish, type Publisher, publishRejections, type Transition } from "./publish.ts"
@@ -36,7 +37,6 @@ export interface Family {
 
 // Effect's onExit primitive accepts a handler that returns undefined (no finalizer effect to run);
 // only the closed-state handlers return it, which saves a step per successful call.
-const NO_FINALIZER = undefined as unknown as Effect.Effect<void>
 const SUCCESS: Outcome = { _tag: "Success", slow: false }
 const SLOW_SUCCESS: Outcome = { _tag: "Success", slow: true }
 const IGNORED: Outcome = { _tag: "Ignored" }
@@ -190,10 +190,10 @@ export class Circuit implements ClosedPath {
         this.calls++
         if (this.family.slowerThan === undefined) {
           // A handler per call, not one kept per circuit: an idle keyed circuit would hold it (~140 bytes).
-          return Effect.onExit(effect, (exit) => this.closedExit(exit, 0) ?? NO_FINALIZER)
+          return Effect.onExit(effect, (exit) => this.closedExit(exit, 0) ?? NOTHING)
         }
         const start = this.now()
-        return Effect.onExit(effect, (exit) => this.closedExit(exit, start) ?? NO_FINALIZER)
+        return Effect.onExit(effect, (exit) => this.closedExit(exit, start) ?? NOTHING)
       }
       // A rejection changes nothing: no uninterruptible region needed (an open circuit's hot path).
       if (local !== undefined) {
