@@ -17,6 +17,7 @@ import * as DeadLetter from "./DeadLetter.ts"
 import type { Permanent, Transient } from "./Failure.ts"
 import * as Hedge from "./Hedge.ts"
 import { closedPathOf } from "./internal/breaker/circuit.ts"
+import { policyRules } from "./internal/breaker/schema.ts"
 import { assemble } from "./internal/pipeline/assemble.ts"
 import { fuse } from "./internal/pipeline/fused.ts"
 import { observer } from "./internal/pipeline/observe.ts"
@@ -136,10 +137,7 @@ const breakerOptions = (
     ...(options.breakerStore ? { store: options.breakerStore } : {})
   }
   if (policy === true) return base
-  const trip: Array<CircuitBreaker.Rule> = []
-  if (policy.consecutiveFailures !== undefined) trip.push(CircuitBreaker.consecutive(policy.consecutiveFailures))
-  if (policy.failureRate !== undefined) trip.push(CircuitBreaker.failureRate(policy.failureRate))
-  if (policy.slowCallRate !== undefined) trip.push(CircuitBreaker.slowCallRate(policy.slowCallRate))
+  const trip = policyRules(policy)
   const openFor = policy.openForMultiplier === undefined
     ? policy.openFor
     : Backoff.exponential({ initial: policy.openFor, factor: policy.openForMultiplier })

@@ -8,10 +8,10 @@ import { Clock, Duration, Effect, PubSub, Result, Schedule, type Scope } from "e
 import { PolicyError, type PolicyIssue } from "../policyError.ts"
 import { decodeOptions } from "../strict.ts"
 import type { Family, Verdict } from "./circuit.ts"
-import { type DecodedRule, type RuleInput, toConfig } from "./config.ts"
+import { toConfig } from "./config.ts"
 import type { CircuitConfig, StoreService } from "./model.ts"
 import type { Publisher, Sinks, Transition } from "./publish.ts"
-import { OptionsSchema } from "./schema.ts"
+import { type DecodedRule, OptionsSchema, type RuleInput } from "./schema.ts"
 
 /** How many openings of an `openFor` schedule are expanded; later openings reuse the last delay. */
 const SCHEDULE_STEPS = 32

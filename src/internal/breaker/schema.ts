@@ -1,13 +1,46 @@
 /**
  * The one definition of every breaker option's rules and defaults, as schemas: `make`'s options,
  * the data policy `BreakerPolicy`, and a rate rule's window. The public `CircuitBreaker` module
- * exports and documents them; `config.ts` turns decoded values into the machine's configuration.
+ * exports and documents them. Everything a trip rule is lives here: its input type, its schema, its
+ * field in a data policy, and its decoded form for the machine; `config.ts` assembles the rest of
+ * the machine's configuration.
  *
  * @internal
  */
 import { Duration, Schema, SchemaTransformation } from "effect"
 import { bounds, Delay, IntBetween, NumberBetween, PositiveDelay, Ratio, toDuration, withDefault } from "../fields.ts"
-import type { WindowInput } from "./config.ts"
+import type { Rule } from "./machine.ts"
+import type { WindowSpec } from "../window.ts"
+
+/** A rule as written by a user, before decoding. */
+export type RuleInput =
+  | { readonly _tag: "Consecutive"; readonly failures: number }
+  | {
+    readonly _tag: "FailureRate"
+    readonly threshold: number
+    readonly minimumCalls?: number | undefined
+    readonly window: WindowInput
+    readonly buckets?: number | undefined
+  }
+  | {
+    readonly _tag: "SlowCallRate"
+    readonly threshold: number
+    readonly slowerThan: Duration.Input | string
+    readonly minimumCalls?: number | undefined
+    readonly window: WindowInput
+    readonly buckets?: number | undefined
+  }
+
+/** A call count (a number) or a duration (anything else `Duration` accepts, or a short form such as `"1m"`). */
+export type WindowInput = number | Exclude<Duration.Input, number> | string
+
+/** A decoded rule. */
+export type DecodedRule = typeof RuleSchema.Type
+
+const windowSpec = (rule: { readonly window: number | Duration.Duration; readonly buckets: number }): WindowSpec =>
+  typeof rule.window === "number"
+    ? { _tag: "Count", size: rule.window }
+    : { _tag: "Time", millis: Duration.toMillis(rule.window), buckets: rule.buckets }
 
 const windowExpected = `a whole number of calls (1..${bounds.size}), or a positive duration such as "1 minute" or "30s"`
 
@@ -60,7 +93,7 @@ const commonFields = {
   halfOpen: withDefault(HalfOpenSchema, {})
 }
 
-const RuleSchema = Schema.Union([
+export const RuleSchema = Schema.Union([
   Schema.Struct({ _tag: Schema.Literal("Consecutive"), failures: FailureCount }),
   Schema.Struct({ _tag: Schema.Literal("FailureRate"), ...rateRuleFields }),
   Schema.Struct({ _tag: Schema.Literal("SlowCallRate"), ...slowCallFields })
@@ -85,3 +118,30 @@ export const BreakerPolicy = Schema.Struct({
   /** Each consecutive opening lasts `multiplier` times longer than the last (capped by maxOpenFor). */
   openForMultiplier: Schema.optionalKey(NumberBetween(1, 1000))
 })
+
+/** A decoded rule for the machine. */
+export const toRule = (rule: DecodedRule): Rule => {
+  switch (rule._tag) {
+    case "Consecutive":
+      return rule
+    case "FailureRate":
+      return { _tag: "FailureRate", threshold: rule.threshold, minimumCalls: rule.minimumCalls, window: windowSpec(rule) }
+    case "SlowCallRate":
+      return {
+        _tag: "SlowCallRate",
+        threshold: rule.threshold,
+        minimumCalls: rule.minimumCalls,
+        window: windowSpec(rule),
+        slowerThan: Duration.toMillis(rule.slowerThan)
+      }
+  }
+}
+
+/** The rules a data policy names, in the order they are checked. */
+export const policyRules = (policy: typeof BreakerPolicy.Type): Array<RuleInput> => {
+  const rules: Array<RuleInput> = []
+  if (policy.consecutiveFailures !== undefined) rules.push({ _tag: "Consecutive", failures: policy.consecutiveFailures })
+  if (policy.failureRate !== undefined) rules.push({ _tag: "FailureRate", ...policy.failureRate })
+  if (policy.slowCallRate !== undefined) rules.push({ _tag: "SlowCallRate", ...policy.slowCallRate })
+  return rules
+}
