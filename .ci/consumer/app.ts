@@ -22,8 +22,9 @@ const program = Effect.gen(function*() {
   const policy = yield* Policy.decode({ maxAttempts: 4, initialDelay: "1 millis", jitter: "none" })
   const retried = yield* flaky.pipe(Retry.retry({ ...policy, name: "consumer" }))
   const delays = (yield* Backoff.delays(Backoff.fromPolicy(policy), 3)).map(Duration.toMillis)
-  const store = yield* CircuitBreakerStore.make({ onStoreError: "allow", storeTimeout: "1 second" })
-  const breaker = yield* CircuitBreaker.make({ name: "consumer", store, log: false })
+  const breaker = yield* CircuitBreaker.make({ name: "consumer", log: false }).pipe(
+    Effect.provide(CircuitBreakerStore.layer({ onStoreError: "allow", storeTimeout: "1 second" }))
+  )
   const guarded = yield* breaker.execute(Effect.succeed("local circuit"))
   const bad = yield* Effect.flip(Policy.decode({ maxAttempts: -1 }))
   const kind = (yield* Effect.flip(Effect.fail({ status: 429 }).pipe(Failure.classify())))._tag
