@@ -88,8 +88,8 @@ try {
   if (!check("npm pack builds and packs the package", packed !== undefined, pack.out)) finish()
   const files = packed.files.map((f) => f.path)
   check(
-    "the tarball holds dist/ (JS and declarations), README and CHANGELOG, and no tests",
-    ["dist/index.js", "dist/index.d.ts", "dist/redis/index.d.ts", "dist/cli/bin.js", "README.md", "CHANGELOG.md"].every((f) => files.includes(f)) &&
+    "the tarball holds dist/ (JS and declarations), README, CHANGELOG and LICENSE, and no tests",
+    ["dist/index.js", "dist/index.d.ts", "dist/redis/index.d.ts", "dist/cli/bin.js", "README.md", "CHANGELOG.md", "LICENSE"].every((f) => files.includes(f)) &&
       !files.some((f) => f.startsWith("test/") || f.startsWith(".ci/")),
     files.join("\n")
   )

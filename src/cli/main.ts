@@ -21,6 +21,10 @@ import { fieldScore } from "../internal/strict.ts"
 import * as Policy from "../Policy.ts"
 import * as Demo from "./demo.ts"
 import { explain, render, renderPipeline } from "./explain.ts"
+import { createRequire } from "node:module"
+
+// src/cli and dist/cli both sit two levels below package.json: one version, the package's own.
+const packageVersion = (createRequire(import.meta.url)("../../package.json") as { readonly version: string }).version
 
 /**
  * The input could not be turned into a policy: exit code 2.
@@ -222,4 +226,4 @@ const app = Command.make("effect-resilience").pipe(
  *
  * @since 0.1.0
  */
-export const main = Command.run(app, { version: "0.1.0" })
+export const main = Command.run(app, { version: packageVersion })
