@@ -26,6 +26,7 @@ import * as schedules from "./internal/schedules.ts"
  * const schedule = Backoff.exponential({ initial: "1 second" }) // 1s, 2s, 4s, 8s, …
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const exponential: typeof schedules.exponential = schedules.exponential
 
@@ -38,6 +39,7 @@ export const exponential: typeof schedules.exponential = schedules.exponential
  * const schedule = Backoff.linear({ initial: "100 millis" }) // 100, 200, 300, … ms
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const linear: typeof schedules.linear = schedules.linear
 
@@ -50,6 +52,7 @@ export const linear: typeof schedules.linear = schedules.linear
  * const schedule = Backoff.fixed("50 millis") // 50, 50, 50, … ms
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const fixed: typeof schedules.fixed = schedules.fixed
 
@@ -62,6 +65,7 @@ export const fixed: typeof schedules.fixed = schedules.fixed
  * const schedule = Backoff.fibonacci({ initial: "100 millis" }) // 100, 100, 200, 300, 500 ms
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const fibonacci: typeof schedules.fibonacci = schedules.fibonacci
 
@@ -75,6 +79,7 @@ export const fibonacci: typeof schedules.fibonacci = schedules.fibonacci
  * const schedule = Backoff.decorrelated({ initial: "100 millis", max: "10 seconds" })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const decorrelated: typeof schedules.decorrelated = schedules.decorrelated
 
@@ -84,6 +89,7 @@ export const decorrelated: typeof schedules.decorrelated = schedules.decorrelate
  * (`d · uniform(1 - ratio, 1 + ratio)`) or `{ oneSided }` (`d + uniform(0, oneSided · d)`).
  *
  * @since 0.1.0
+ * @category models
  */
 export type JitterMode = schedules.JitterMode
 
@@ -100,6 +106,7 @@ export type JitterMode = schedules.JitterMode
  * )
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const jittered: typeof schedules.jittered = schedules.jittered
 
@@ -112,6 +119,7 @@ export const jittered: typeof schedules.jittered = schedules.jittered
  * const schedule = Backoff.exponential({ initial: "1 second" }).pipe(Backoff.capped("30 seconds"))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const capped: typeof schedules.capped = schedules.capped
 
@@ -124,6 +132,7 @@ export const capped: typeof schedules.capped = schedules.capped
  * const schedule = Backoff.fixed("1 second").pipe(Backoff.recurs(3)) // 3 retries
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const recurs: typeof schedules.recurs = schedules.recurs
 
@@ -138,6 +147,7 @@ export const recurs: typeof schedules.recurs = schedules.recurs
  * // 1s, 2s, 4s (7 s in all); the next (8 s) would end at 15 s, so it stops
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const within: typeof schedules.within = schedules.within
 
@@ -151,6 +161,7 @@ export const within: typeof schedules.within = schedules.within
  * const schedule = Backoff.exponential({ initial: "100 millis" }).pipe(Backoff.honorRetryAfterUpTo("1 minute"))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const honorRetryAfterUpTo: typeof schedules.honorRetryAfterUpTo = schedules.honorRetryAfterUpTo
 
@@ -165,6 +176,7 @@ export const honorRetryAfterUpTo: typeof schedules.honorRetryAfterUpTo = schedul
  * const schedule = Backoff.exponential({ initial: "100 millis" }).pipe(Backoff.honorRetryAfter)
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const honorRetryAfter: typeof schedules.honorRetryAfter = schedules.honorRetryAfter
 
@@ -179,6 +191,7 @@ export const honorRetryAfter: typeof schedules.honorRetryAfter = schedules.honor
  * const schedule = Backoff.fromPolicy(Policy.defaults) // 1s, 2s, 4s ±10 %, 3 retries
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const fromPolicy: typeof schedules.fromPolicy = schedules.fromPolicy
 
@@ -195,5 +208,6 @@ export const fromPolicy: typeof schedules.fromPolicy = schedules.fromPolicy
  * // [100, 200, 400, 800]
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const delays: typeof schedules.delays = schedules.delays

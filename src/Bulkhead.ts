@@ -29,6 +29,7 @@ import { decodeOptions } from "./internal/strict.ts"
  * const handled = guarded.pipe(Effect.catchTag("BulkheadFull", (e) => Effect.succeed(`${e.name} is busy`)))
  * ```
  * @since 0.1.0
+ * @category errors
  */
 export class BulkheadFull extends Data.TaggedError("BulkheadFull")<{
   readonly name: string
@@ -44,6 +45,7 @@ export class BulkheadFull extends Data.TaggedError("BulkheadFull")<{
  * A snapshot of a bulkhead.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Stats {
   /** Calls holding a slot now. */
@@ -58,6 +60,7 @@ export interface Stats {
  * A bulkhead; share one value between every call it guards.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Bulkhead {
   readonly name: string
@@ -94,6 +97,7 @@ export const BulkheadPolicy = Schema.Struct({
  * Options of `make`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Calls allowed to run at once (an integer >= 1). */
@@ -121,6 +125,7 @@ export interface Options {
  * })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
   Effect.suspend(() => {
@@ -192,6 +197,7 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
  * const guarded = Effect.succeed("ok").pipe(Bulkhead.protect(bulkhead))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const protect: {
   (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadFull, R>

@@ -53,6 +53,7 @@ import * as Telemetry from "./Telemetry.ts"
  * const handled = call.pipe(Effect.catchTag("BreakerOpen", (e) => Effect.succeed(`busy: ${e.name}`)))
  * ```
  * @since 0.1.0
+ * @category errors
  */
 export const BreakerOpen = Errors.BreakerOpen
 
@@ -60,6 +61,7 @@ export const BreakerOpen = Errors.BreakerOpen
  * A rejection by a circuit (see the `BreakerOpen` constructor).
  *
  * @since 0.1.0
+ * @category errors
  */
 export type BreakerOpen = Errors.BreakerOpen
 
@@ -80,6 +82,7 @@ export type { Closed, HalfOpen, Isolated, Open, Reason, State } from "./CircuitB
  * )
  * ```
  * @since 0.1.0
+ * @category models
  */
 export interface Transition extends Store.Change {
   readonly name: string
@@ -89,6 +92,7 @@ export interface Transition extends Store.Change {
  * Counters since the breaker was made, plus the current state.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Stats = Model.Stats
 
@@ -101,6 +105,7 @@ export type Stats = Model.Stats
  * `slowCallRate`; pass several (an array, or `anyOf`) to open when any one says so.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Rule = RuleInput
 
@@ -109,6 +114,7 @@ export type Rule = RuleInput
  * (`"1 minute"`) is a time window kept in buckets, so each decision is O(1).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Window = WindowInput
 
@@ -121,6 +127,7 @@ export type Window = WindowInput
  * const rule = CircuitBreaker.consecutive(5)
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const consecutive = (n: number): Rule => ({ _tag: "Consecutive", failures: n })
 
@@ -135,6 +142,7 @@ export const consecutive = (n: number): Rule => ({ _tag: "Consecutive", failures
  * const byTime = CircuitBreaker.failureRate({ threshold: 0.5, minimumCalls: 20, window: "1 minute" })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const failureRate = (options: Omit<Extract<Rule, { readonly _tag: "FailureRate" }>, "_tag">): Rule => ({
   _tag: "FailureRate",
@@ -151,6 +159,7 @@ export const failureRate = (options: Omit<Extract<Rule, { readonly _tag: "Failur
  * const rule = CircuitBreaker.slowCallRate({ threshold: 0.8, slowerThan: "2 seconds", minimumCalls: 10, window: "1 minute" })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const slowCallRate = (options: Omit<Extract<Rule, { readonly _tag: "SlowCallRate" }>, "_tag">): Rule => ({
   _tag: "SlowCallRate",
@@ -169,6 +178,7 @@ export const slowCallRate = (options: Omit<Extract<Rule, { readonly _tag: "SlowC
  * )
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const anyOf = (...rules: ReadonlyArray<Rule>): ReadonlyArray<Rule> => rules
 
@@ -247,6 +257,7 @@ export type BreakerPolicy = typeof BreakerPolicy.Type
  * `"ignored"` does not count.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Outcome = "success" | "failure" | "ignored" | { readonly retryAfter: Duration.Input }
 
@@ -254,6 +265,7 @@ export type Outcome = "success" | "failure" | "ignored" | { readonly retryAfter:
  * A background check of the dependency's health while the circuit is open.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface HealthCheck extends HealthCheckInput {}
 
@@ -261,6 +273,7 @@ export interface HealthCheck extends HealthCheckInput {}
  * Options of `make`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options extends OptionsInput {}
 
@@ -269,6 +282,7 @@ export interface Options extends OptionsInput {}
  *
  * @deprecated Provide a `CircuitBreakerStore` layer instead of the `store` option.
  * @since 0.1.0
+ * @category models
  */
 export type StoreFactory = Store.CircuitBreakerStore["Service"]
 
@@ -276,6 +290,7 @@ export type StoreFactory = Store.CircuitBreakerStore["Service"]
  * A circuit breaker.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CircuitBreaker {
   readonly name: string
@@ -340,6 +355,7 @@ const defaults: Defaults = { classify: defaultOutcome, sinks, store: Store.curre
  * })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, PolicyError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -365,6 +381,7 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker, Polic
  * const guarded = Effect.succeed(1).pipe(CircuitBreaker.protect(breaker))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const protect: {
   (breaker: CircuitBreaker): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BreakerOpen, R>
@@ -384,6 +401,7 @@ export const protect: {
  * how long an unused circuit is kept.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface KeyedOptions extends KeyedInput {}
 
@@ -391,6 +409,7 @@ export interface KeyedOptions extends KeyedInput {}
  * One circuit per key (host, tenant, model), created on first use and evicted when idle.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Keyed<in K> {
   /** The circuit for a key, created if needed. */
@@ -422,6 +441,7 @@ export interface Keyed<in K> {
  * })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const keyed = <K = string>(options: KeyedOptions = {}): Effect.Effect<Keyed<K>, PolicyError, Scope.Scope> =>
   Effect.gen(function*() {

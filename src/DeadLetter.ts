@@ -33,6 +33,7 @@ import type { RetriesExhausted } from "./internal/retry/loop.ts"
  * const error = Schema.decodeUnknownSync(DeadLetter.EncodedError)({ _tag: "RetriesExhausted", message: "gave up", kind: "Server" })
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const EncodedError: typeof errorInfo.EncodedError = errorInfo.EncodedError
 
@@ -60,6 +61,7 @@ export type EncodedError = errorInfo.EncodedError
  * }
  * ```
  * @since 0.1.0
+ * @category schemas
  */
 export const Letter: typeof letters.Letter = letters.Letter
 
@@ -67,6 +69,7 @@ export const Letter: typeof letters.Letter = letters.Letter
  * A decoded dead letter.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Letter = letters.Letter
 
@@ -82,6 +85,7 @@ export type Letter = letters.Letter
  * )
  * ```
  * @since 0.1.0
+ * @category errors
  */
 export class DeadLetterError extends Data.TaggedError("DeadLetterError")<{
   readonly op: "publish" | "read"
@@ -106,6 +110,7 @@ export class DeadLetterError extends Data.TaggedError("DeadLetterError")<{
  * })
  * ```
  * @since 0.1.0
+ * @category services
  */
 export class DeadLetters extends Context.Service<DeadLetters, {
   /** Stores a letter; with the file layer, it is synced to disk when this succeeds. */
@@ -166,6 +171,7 @@ export const PipelineLetters = Schema.Struct({
  * const runnable = program.pipe(Effect.provide(DeadLetter.layerMemory({ capacity: 100 })))
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory = (options: { readonly capacity?: number | undefined } = {}): Layer.Layer<DeadLetters, PolicyError> =>
   Layer.effect(
@@ -200,6 +206,7 @@ export const layerMemory = (options: { readonly capacity?: number | undefined } 
  * mid-write or a full disk, one that fails its checksum, or any other line that is not a letter).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface FileContents {
   readonly letters: ReadonlyArray<Letter>
@@ -233,6 +240,7 @@ const parseRecord = (line: Buffer): Option.Option<Letter> => {
  * )
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const readFile = (path: string): Effect.Effect<FileContents, DeadLetterError> =>
   Effect.tryPromise({
@@ -257,6 +265,7 @@ export const readFile = (path: string): Effect.Effect<FileContents, DeadLetterEr
  * Options of `layerFile`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface FileOptions {
   /** The file; created (with its lock file `<path>.lock`) in an existing directory on the first letter. */
@@ -316,6 +325,7 @@ export const FilePolicy = Schema.Struct({
  * const runnable = program.pipe(Effect.provide(DeadLetter.layerFile({ path: "dead-letters.jsonl" })))
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layerFile = (options: FileOptions): Layer.Layer<DeadLetters, PolicyError> =>
   Layer.effect(
@@ -357,6 +367,7 @@ export const layerFile = (options: FileOptions): Layer.Layer<DeadLetters, Policy
  * Options of `onExhausted`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface OnExhaustedOptions {
   /** The operation's name in the letter. */
@@ -390,6 +401,7 @@ const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Pe
  * ) // requires DeadLetter.DeadLetters
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const onExhausted: {
   (options: OnExhaustedOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R | DeadLetters>

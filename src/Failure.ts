@@ -20,6 +20,7 @@ import * as verdicts from "./internal/verdicts.ts"
  * const kind: Failure.Kind = "RateLimit"
  * ```
  * @since 0.1.0
+ * @category models
  */
 export type Kind = Kind_
 
@@ -32,6 +33,7 @@ export type Kind = Kind_
  * Failure.kinds.includes("Timeout") // true
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const kinds: ReadonlyArray<Kind> = kinds_
 
@@ -46,6 +48,7 @@ export const kinds: ReadonlyArray<Kind> = kinds_
  * failure._tag // "Transient"
  * ```
  * @since 0.1.0
+ * @category models
  */
 export const Transient: typeof verdicts.Transient = verdicts.Transient
 
@@ -67,6 +70,7 @@ export type Transient<E> = verdicts.Transient<E>
  * failure.kind // "Validation"
  * ```
  * @since 0.1.0
+ * @category models
  */
 export const Permanent: typeof verdicts.Permanent = verdicts.Permanent
 
@@ -82,6 +86,7 @@ export type Permanent<E> = verdicts.Permanent<E>
  * Either verdict for an error of type `E`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Classified<E> = verdicts.Classified<E>
 
@@ -96,6 +101,7 @@ export type Classified<E> = verdicts.Classified<E>
  * // Failure.Transient<"a"> | Failure.Transient<"b"> | Failure.Permanent<"b">
  * ```
  * @since 0.1.0
+ * @category models
  */
 export type ClassifiedError<E> = verdicts.ClassifiedError<E>
 
@@ -103,6 +109,7 @@ export type ClassifiedError<E> = verdicts.ClassifiedError<E>
  * Options of `transient`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type TransientOptions = verdicts.TransientOptions
 
@@ -116,6 +123,7 @@ export type TransientOptions = verdicts.TransientOptions
  * const call = Effect.fail(Failure.transient("busy", { kind: "RateLimit", retryAfter: "2 seconds" }))
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const transient: typeof verdicts.transient = verdicts.transient
 
@@ -123,6 +131,7 @@ export const transient: typeof verdicts.transient = verdicts.transient
  * Options of `permanent`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type PermanentOptions = verdicts.PermanentOptions
 
@@ -136,6 +145,7 @@ export type PermanentOptions = verdicts.PermanentOptions
  * const call = Effect.fail(Failure.permanent("invalid api key", { kind: "Auth" }))
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const permanent: typeof verdicts.permanent = verdicts.permanent
 
@@ -148,6 +158,7 @@ export const permanent: typeof verdicts.permanent = verdicts.permanent
  * Failure.isTransient(Failure.transient(1)) // true
  * ```
  * @since 0.1.0
+ * @category guards
  */
 export const isTransient: typeof verdicts.isTransient = verdicts.isTransient
 
@@ -160,6 +171,7 @@ export const isTransient: typeof verdicts.isTransient = verdicts.isTransient
  * Failure.isPermanent(Failure.permanent(1)) // true
  * ```
  * @since 0.1.0
+ * @category guards
  */
 export const isPermanent: typeof verdicts.isPermanent = verdicts.isPermanent
 
@@ -172,6 +184,7 @@ export const isPermanent: typeof verdicts.isPermanent = verdicts.isPermanent
  * Failure.isClassified("nope") // false
  * ```
  * @since 0.1.0
+ * @category guards
  */
 export const isClassified: typeof verdicts.isClassified = verdicts.isClassified
 
@@ -186,6 +199,7 @@ export const isClassified: typeof verdicts.isClassified = verdicts.isClassified
  *   e.retriable ? Failure.transient(e, { kind: "Server" }) : undefined
  * ```
  * @since 0.1.0
+ * @category models
  */
 export type Classifier<E> = verdicts.Classifier<E>
 
@@ -200,6 +214,7 @@ export type Classifier<E> = verdicts.Classifier<E>
  * Failure.parseRetryAfter("120", Date.now()) // Option.some(Duration.seconds(120))
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const parseRetryAfter: typeof hints.parseRetryAfter = hints.parseRetryAfter
 
@@ -215,6 +230,7 @@ export const parseRetryAfter: typeof hints.parseRetryAfter = hints.parseRetryAft
  * Failure.retryAfterFromHeaders({ "retry-after": "3" }, Date.now()) // 3 seconds
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const retryAfterFromHeaders: typeof hints.retryAfterFromHeaders = hints.retryAfterFromHeaders
 
@@ -230,6 +246,7 @@ export const retryAfterFromHeaders: typeof hints.retryAfterFromHeaders = hints.r
  * Failure.retryAfterOf(axiosError, Date.now()) // 2 seconds
  * ```
  * @since 0.1.0
+ * @category getters
  */
 export const retryAfterOf: typeof hints.retryAfterOf = hints.retryAfterOf
 
@@ -244,6 +261,7 @@ export const retryAfterOf: typeof hints.retryAfterOf = hints.retryAfterOf
  * verdict._tag // "Transient", kind "RateLimit", retryAfter 2 seconds
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const httpStatus: typeof verdicts.httpStatus = verdicts.httpStatus
 
@@ -251,6 +269,7 @@ export const httpStatus: typeof verdicts.httpStatus = verdicts.httpStatus
  * Options of `makeClassifier`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type ClassifierOptions = verdicts.ClassifierOptions
 
@@ -279,6 +298,7 @@ export type ClassifierOptions = verdicts.ClassifierOptions
  * lenient(new Error("lock wait timeout"))._tag // "Transient"
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const makeClassifier: typeof verdicts.makeClassifier = verdicts.makeClassifier
 
@@ -294,6 +314,7 @@ export const makeClassifier: typeof verdicts.makeClassifier = verdicts.makeClass
  * Failure.defaultClassifier({ status: 404 })._tag        // "Permanent"
  * ```
  * @since 0.1.0
+ * @category presets
  */
 export const defaultClassifier: typeof verdicts.defaultClassifier = verdicts.defaultClassifier
 
@@ -307,6 +328,7 @@ export const defaultClassifier: typeof verdicts.defaultClassifier = verdicts.def
  * classify("busy")._tag // "Transient"
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const orElse: typeof verdicts.orElse = verdicts.orElse
 
@@ -322,5 +344,6 @@ export const orElse: typeof verdicts.orElse = verdicts.orElse
  * // Effect<never, Failure.Transient<{ status: number }> | Failure.Permanent<{ status: number }>>
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const classify: typeof verdicts.classify = verdicts.classify

@@ -19,6 +19,7 @@ import { kindOf } from "./internal/errorInfo.ts"
  * What to fall back to: a fixed `value`, or an `effect` built from the error and its kind.
  *
  * @since 0.1.0
+ * @category models
  */
 export type To<E, B, E2, R2> =
   | { readonly value: B }
@@ -28,6 +29,7 @@ export type To<E, B, E2, R2> =
  * Options of `orElse`: the fallback, and the kinds it applies to (all kinds when `kinds` is absent).
  *
  * @since 0.1.0
+ * @category models
  */
 export type OrElseOptions<E, B, E2, R2, K extends ReadonlyArray<Kind> | undefined> = To<E, B, E2, R2> & {
   readonly kinds?: K
@@ -38,6 +40,7 @@ export type OrElseOptions<E, B, E2, R2, K extends ReadonlyArray<Kind> | undefine
  * to some `kinds` (the types cannot tell which errors have which kind).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Remaining<E, K> = K extends ReadonlyArray<Kind> ? E : never
 
@@ -59,6 +62,7 @@ export type Remaining<E, K> = K extends ReadonlyArray<Kind> ? E : never
  * const b = price.pipe(Retry.retry({ maxRetries: 3 }), Fallback.orElse({ kinds: ["RateLimit"], value: -1 }))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const orElse: {
   <B, K extends ReadonlyArray<Kind> | undefined = undefined>(
@@ -88,6 +92,7 @@ export const orElse: {
  * listed.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Handlers = { readonly [K in Kind | "default"]?: unknown }
 
@@ -98,6 +103,7 @@ type SuccessOf<X> = X extends Effect.Effect<infer A, infer _E, infer _R> ? A : X
  * The success type a fallback adds: the values, or the success types of the effects, of `H`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type HandlersSuccess<H> = SuccessOf<Values<H>>
 
@@ -120,6 +126,7 @@ export type HandlersSuccess<H> = SuccessOf<Values<H>>
  * ) // Effect<ReadonlyArray<string>, never>
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const byKind: {
   <H extends Handlers>(

@@ -38,6 +38,7 @@ export const HedgePolicy = Schema.Struct({
  * Options of `hedge`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** How long to wait for a result before starting the next attempt. */
@@ -67,6 +68,7 @@ export interface Options {
  * const fast = lookup.pipe(Hedge.hedge({ delay: "100 millis", maxAttempts: 2 }))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const hedge: {
   (options: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>

@@ -89,6 +89,7 @@ export const make: (input: Input, options?: MakeOptions) => Effect.Effect<Pipeli
  * )
  * ```
  * @since 0.1.0
+ * @category errors
  */
 export class UnknownPolicy extends Data.TaggedError("UnknownPolicy")<{
   readonly name: string
@@ -109,6 +110,7 @@ export class UnknownPolicy extends Data.TaggedError("UnknownPolicy")<{
  * const names = Effect.map(Resilience.Policies, (policies) => policies.names)
  * ```
  * @since 0.1.0
+ * @category services
  */
 export class Policies extends Context.Service<Policies, {
   readonly names: ReadonlyArray<string>
@@ -150,6 +152,7 @@ export const protect = (name: string, options?: P.CallOptions) =>
  * const report = Resilience.stats("http").pipe(Effect.map((s) => `${s.calls} calls, ${s.retries} retries`))
  * ```
  * @since 0.1.0
+ * @category accessors
  */
 export const stats = (name: string): Effect.Effect<Stats, UnknownPolicy, Policies> =>
   Effect.flatMap(Policies, (policies) => Effect.flatMap(policies.get(name), (pipeline) => pipeline.stats))
@@ -158,6 +161,7 @@ export const stats = (name: string): Effect.Effect<Stats, UnknownPolicy, Policie
  * Options of the layers.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface LayerOptions {
   /** How often telemetry is published to the `Metric`s: at least 100 millis. Default 10 seconds. */
@@ -189,6 +193,7 @@ const build = (policies: Policy.Document, options: LayerOptions) =>
  * const program = Effect.succeed("row").pipe(Resilience.protect("database"), Effect.provide(Live))
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   policies: Readonly<Record<string, Input>>,
@@ -246,6 +251,7 @@ const fromData = (
  * )
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   config: { readonly names: ReadonlyArray<string>; readonly prefix?: string | undefined } & LayerOptions
@@ -275,6 +281,7 @@ export const layerConfig = (
  * const Live = Resilience.layerFile("./resilience.yaml")
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layerFile = (
   path: string,
@@ -300,6 +307,7 @@ export const layerFile = (
  * const Live = Resilience.layerJson("./resilience.json")
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layerJson: (path: string, options?: LayerOptions) => Layer.Layer<Policies, Policy.PolicyError> = layerFile
 
@@ -321,6 +329,7 @@ export const layerJson: (path: string, options?: LayerOptions) => Layer.Layer<Po
  * }))
  * ```
  * @since 0.1.0
+ * @category promises
  */
 export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
   pipeline: Pipeline,
@@ -349,6 +358,7 @@ export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
  * const pending = get.withSignal(controller.signal)("https://example.com")
  * ```
  * @since 0.1.0
+ * @category promises
  */
 export const toAsyncWithSignal = <Args extends ReadonlyArray<unknown>, A>(
   pipeline: Pipeline,

@@ -22,6 +22,7 @@ import * as plans from "./internal/retry/plan.ts"
  * past the retry's total time limit).
  *
  * @since 0.1.0
+ * @category models
  */
 export type ExhaustedReason = loop.ExhaustedReason
 
@@ -62,6 +63,7 @@ export type RetriesExhausted<E> = loop.RetriesExhausted<E>
  * // Retry.RetriesExhausted<"x"> | Failure.Permanent<"y">
  * ```
  * @since 0.1.0
+ * @category models
  */
 export type RetryError<E> = E extends Transient<infer X> ? RetriesExhausted<X>
   : E extends Permanent<infer Y> ? Permanent<Y>
@@ -71,6 +73,7 @@ export type RetryError<E> = E extends Transient<infer X> ? RetriesExhausted<X>
  * What `onRetry` sees before each retry.
  *
  * @since 0.1.0
+ * @category models
  */
 export type RetryEvent<E> = loop.RetryEvent<E>
 
@@ -78,6 +81,7 @@ export type RetryEvent<E> = loop.RetryEvent<E>
  * Options for retrying on an explicit schedule.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RetryOptions<E, R = never> extends plans.ScheduleOptions<E, R> {}
 
@@ -103,6 +107,7 @@ export type RetryPolicyOptions<E, R = never> = plans.PolicyOptions<E, R>
  * })
  * ```
  * @since 0.1.0
+ * @category services
  */
 export const CurrentAttempt: Context.Reference<number> = loop.CurrentAttempt
 
@@ -133,6 +138,7 @@ export const CurrentAttempt: Context.Reference<number> = loop.CurrentAttempt
  * })
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const retry: {
   <E, R2 = never>(

@@ -50,6 +50,7 @@ export interface Budget {
  * A snapshot of a budget. Counters are totals since the budget was made.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Stats {
   readonly strategy: "tokenBucket" | "ratio"
@@ -74,6 +75,7 @@ export interface Stats {
  * })
  * ```
  * @since 0.1.0
+ * @category models
  */
 export interface RetryBudget extends Budget {
   /** The current state, as an effect. */
@@ -166,6 +168,7 @@ export type BudgetPolicy = typeof BudgetPolicy.Type
  * Options of `tokenBucket`. Defaults are the AWS SDK's standard retry quota.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface TokenBucketOptions {
   /** Tokens when full. Default 500. */
@@ -204,6 +207,7 @@ const isTimeout = (failure: Transient<unknown> | undefined): boolean => failure 
  * })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const tokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
   Effect.suspend(() => {
@@ -233,6 +237,7 @@ export const tokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<Ret
  * Options of `ratio`. Defaults are Finagle's.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RatioOptions {
   /** Retries allowed per request seen in the window. Default 0.1 (10 %). */
@@ -266,6 +271,7 @@ export interface RatioOptions {
  * })
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, PolicyError> =>
   Effect.gen(function*() {

@@ -30,6 +30,7 @@ import { metrics as metrics_ } from "./internal/metrics.ts"
  * const retries = Metric.value(Metric.withAttributes(Telemetry.metrics.retries, { operation: "http", kind: "Server" }))
  * ```
  * @since 0.1.0
+ * @category metrics
  */
 export const metrics: typeof metrics_ = metrics_
 
@@ -42,6 +43,7 @@ export const metrics: typeof metrics_ = metrics_
  * Telemetry.breakerStateValue("Open") // 2
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const breakerStateValue = (state: "Closed" | "HalfOpen" | "Open" | "Isolated"): number =>
   state === "Closed" ? 0 : state === "HalfOpen" ? 1 : state === "Open" ? 2 : 3
@@ -50,6 +52,7 @@ export const breakerStateValue = (state: "Closed" | "HalfOpen" | "Open" | "Isola
  * What a recorder has counted: a snapshot of one operation's figures.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Stats {
   readonly operation: string
@@ -87,6 +90,7 @@ export interface Stats {
  * Counts what a policy does, in memory. One per operation; cheap to update on the hot path.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Recorder {
   readonly operation: string
@@ -124,6 +128,7 @@ export interface Recorder {
  * recorder.stats().successRate // 1
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const makeRecorder = (operation: string, attributes: Readonly<Record<string, string>> = {}): Recorder => {
   let calls = 0
@@ -252,6 +257,7 @@ export const makeRecorder = (operation: string, attributes: Readonly<Record<stri
  * total.calls // 0
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const combine = (all: ReadonlyArray<Stats>, operation = "all"): Stats => {
   const sumRecord = <K extends string>(records: ReadonlyArray<Readonly<Partial<Record<K, number>>>>) => {

@@ -26,6 +26,7 @@ import { decodeStrict } from "./internal/strict.ts"
  * error.message // "Attempt timed out after 2s"
  * ```
  * @since 0.1.0
+ * @category errors
  */
 export class TimeoutExceeded extends Data.TaggedError("TimeoutExceeded")<{
   readonly duration: Duration.Duration
@@ -72,6 +73,7 @@ const bounded = <A, E, R, F>(
  * const guarded = call.pipe(Timeout.attempt("2 seconds"), Retry.retry({ maxRetries: 3 }))
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const attempt: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transient<TimeoutExceeded>, R>
@@ -101,6 +103,7 @@ export const attempt: {
  * )
  * ```
  * @since 0.1.0
+ * @category combinators
  */
 export const total: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>

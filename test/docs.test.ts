@@ -1,5 +1,5 @@
 // Keeps the public surface documented: every export of a public module (src/*.ts) has a JSDoc
-// block with @since (src/redis/*.ts too), and every exported value (const, class, function) also has an @example.
+// block with @since and @category (src/redis/*.ts too), and every exported value (const, class, function) also has an @example.
 // Exports marked @internal are skipped: they are shared between modules, not public API.
 //
 // Keeps the guides' code true: every ```ts block of README.md and docs/*.md that is a complete
@@ -30,7 +30,7 @@ const exportsOf = (source: string) => {
 
 describe("public API documentation", () => {
   for (const file of publicModules) {
-    it(`${file}: every export has JSDoc with @since, values also an @example`, () => {
+    it(`${file}: every export has JSDoc with @since and @category, values also an @example`, () => {
       const source = readFileSync(join("src", file), "utf8")
       assert.match(source, /^\/\*\*[\s\S]*?\*\//, "module header comment")
       const missing: Array<string> = []
@@ -38,6 +38,7 @@ describe("public API documentation", () => {
         // Exports marked @internal are shared between modules but are not part of the public API.
         if (e.doc.includes("@internal")) continue
         if (!e.doc.includes("@since")) missing.push(`${e.name}: no @since`)
+        if (!e.doc.includes("@category")) missing.push(`${e.name}: no @category`)
         const isValue = e.kind === "const" || e.kind === "class" || e.kind === "function"
         if (isValue && !e.doc.includes("@example")) missing.push(`${e.name}: no @example`)
       }

@@ -56,6 +56,7 @@ export const StorePolicy = Schema.Struct({
  * Options of `make`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Prepended to each breaker's name to make its key. Default `"resilience:breaker:"`. */
@@ -282,6 +283,7 @@ export const layer = (options: Options = {}): Layer.Layer<Stores.CircuitBreakerS
  * const tag = CircuitBreakerStore.read("payments").pipe(Effect.map((s) => s.tag))
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const read = (
   name: string,

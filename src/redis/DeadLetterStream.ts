@@ -48,6 +48,7 @@ export const StreamPolicy = Schema.Struct({
  * Options of `layer`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** The stream's key. Default `"resilience:dead-letters"`. */
@@ -68,6 +69,7 @@ export interface Options {
  * One entry of the stream: its Redis id and the letter.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Entry {
   readonly id: string
@@ -108,6 +110,7 @@ const parseEntries = (reply: unknown): Array<Entry> => {
  * const next = Effect.flatMap(firstPage, (page) => DeadLetterStream.read({ after: page.at(-1)?.id, count: 50 }))
  * ```
  * @since 0.1.0
+ * @category utils
  */
 export const read = (
   options: { readonly stream?: string | undefined; readonly after?: string | undefined; readonly count?: number | undefined } = {}
@@ -141,6 +144,7 @@ export const read = (
  * const runnable = program.pipe(Effect.provide(deadLetters))
  * ```
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<DeadLetters, PolicyError, Redis.Redis> =>
   Layer.effect(

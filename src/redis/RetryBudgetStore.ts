@@ -51,6 +51,7 @@ export const StorePolicy = Schema.Struct({
  * Options of `tokenBucket`: the in-memory bucket's options plus where and how it is shared.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options extends TokenBucketOptions {
   /** Names the shared bucket: processes with the same name share one allowance. */
@@ -120,6 +121,7 @@ return { granted, string.format("%.17g", tokens) }
  * }).pipe(Effect.scoped, Effect.provide(NodeRedis.layer({ url: "redis://127.0.0.1:6379", disableOfflineQueue: true })))
  * ```
  * @since 0.1.0
+ * @category constructors
  */
 export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, PolicyError, Redis.Redis | Scope.Scope> =>
   Effect.gen(function*() {
