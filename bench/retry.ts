@@ -1,6 +1,7 @@
 /**
- * Happy-path cost of retry wrappers: one successful call, no failure. Effect cases are compared
- * with bare `Effect.runPromise(Effect.succeed)`; promise libraries with a bare async call.
+ * Cost of retry wrappers: one successful call, no failure; and the failure path of a call that is
+ * not retried (no sleep). Effect cases are compared with bare `Effect.runPromise(Effect.succeed)`;
+ * promise libraries with a bare async call.
  */
 import { handleAll, retry as cockatielRetry, ExponentialBackoff } from "cockatiel"
 import { Effect, Schedule } from "effect"
@@ -17,6 +18,12 @@ const prebuilt = succeed.pipe(withRetry)
 const bySchedule = succeed.pipe(Retry.retry({ schedule: Backoff.exponential({ initial: "1 second" }).pipe(Backoff.recurs(3)), log: false }))
 const effectRetry = succeed.pipe(Effect.retry(Schedule.exponential("1 second").pipe(Schedule.upTo({ times: 3 }))))
 const syncRetry = sync.pipe(withRetry)
+
+// The failure path without a sleep: a call whose failure is not retried (classified Permanent, or
+// stopped by Effect.retry's predicate), so what is measured is classification, the verdict and the exit.
+const permanentFailure = Effect.exit(Effect.fail({ status: 400 }).pipe(withRetry))
+const effectStopped = Effect.exit(Effect.fail({ status: 400 }).pipe(Effect.retry({ schedule: Schedule.exponential("1 second"), while: () => false })))
+const plainFailure = Effect.exit(Effect.fail({ status: 400 }))
 
 const cockatiel = cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() })
 const bareAsync = async () => 1
@@ -36,6 +43,15 @@ export const retryGroups: ReadonlyArray<Group> = [
         baseline: "bare Effect.runPromise(Effect.sync)",
         run: () => Effect.runPromise(syncRetry)
       }
+    ]
+  },
+  {
+    name: "retry failure path (Effect)",
+    cases: [
+      { name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(succeed) },
+      { name: "Effect.fail(object) (exit)", run: () => Effect.runPromise(plainFailure) },
+      { name: "Retry.retry on a 400: classified Permanent, not retried (exit)", run: () => Effect.runPromise(permanentFailure) },
+      { name: "Effect.retry stopped by its predicate (exit)", run: () => Effect.runPromise(effectStopped) }
     ]
   },
   {

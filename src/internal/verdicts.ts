@@ -2,7 +2,7 @@
  * Verdicts and the classifier behind `Failure`: `Transient` and `Permanent`, and the precedence that
  * turns any error value into one of them (own flags, HTTP statuses, codes, messages, causes).
  */
-import { Data, Duration, Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { dual } from "effect/Function"
 import {
   codeVerdict,
@@ -16,12 +16,13 @@ import {
 import { retryAfterFromHeaders, retryAfterOf } from "./hints.ts"
 import { describe, get, isInstance, isObjectLike, MAX_TEXT, nested, stringAt } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
+import { TracelessError } from "./traceless.ts"
 
 /**
  * A failure that may succeed if tried again. `retryAfter` carries a server's hint
  * (`Retry-After`, `retry-after-ms`), which retry schedules honour.
  */
-export class Transient<out E> extends Data.TaggedError("Transient")<{
+export class Transient<out E> extends TracelessError("Transient")<{
   readonly error: E
   readonly kind: Kind
   readonly retryAfter: Duration.Duration | undefined
@@ -30,7 +31,7 @@ export class Transient<out E> extends Data.TaggedError("Transient")<{
 /**
  * A failure that retrying cannot fix (bad input, missing credentials, not found, a bug).
  */
-export class Permanent<out E> extends Data.TaggedError("Permanent")<{
+export class Permanent<out E> extends TracelessError("Permanent")<{
   readonly error: E
   readonly kind: Kind
 }> {}

@@ -2,18 +2,19 @@
  * The retry loop: what happens after a call's first failure. Entered only once something fails, so
  * a call that succeeds at once never touches the schedule, the clock or the logs.
  */
-import { Clock, Context, Data, Duration, Effect, Pull, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
 import type { Kind } from "../kind.ts"
+import { TracelessError } from "../traceless.ts"
 
 /** Why a retry loop gave up on a transient failure (see `Retry.ExhaustedReason`). */
 export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter"
 
 /** A transient failure that was not retried any more (public as `Retry.RetriesExhausted`). */
-export class RetriesExhausted<out E> extends Data.TaggedError("RetriesExhausted")<{
+export class RetriesExhausted<out E> extends TracelessError("RetriesExhausted")<{
   readonly attempts: number
   readonly elapsed: Duration.Duration
   readonly last: Transient<E>
