@@ -5,31 +5,19 @@
  * so the breaker builds its rejections with `BreakerOpen.fast`: an object on `BreakerOpen`'s
  * prototype with its fields set, not run through `Error`'s constructor. It is still
  * `instanceof Error`, tagged and yieldable; its `stack` is only `BreakerOpen: <message>` (a trace
- * would point inside the library anyway). `new BreakerOpen(...)` also skips the trace.
+ * would point inside the library anyway). `new BreakerOpen(...)` also skips the trace, as every
+ * `TracelessError` does.
  *
  * @internal
  */
-import { Data, Duration } from "effect"
-
-const Base = Data.TaggedError("BreakerOpen")<{
-  readonly name: string
-  readonly retryAfter: Duration.Duration | undefined
-}>
+import { Duration } from "effect"
+import { TracelessError } from "../traceless.ts"
 
 /** A call rejected by an open, busy half-open or isolated circuit. */
-export class BreakerOpen extends Base {
-  constructor(args: { readonly name: string; readonly retryAfter: Duration.Duration | undefined }) {
-    const limit = Error.stackTraceLimit
-    Error.stackTraceLimit = 0
-    try {
-      super(args)
-    } finally {
-      Error.stackTraceLimit = limit
-    }
-    // V8 would name the error by its `name` field (the breaker's): use the prototype's `stack`.
-    delete (this as { stack?: string }).stack
-  }
-
+export class BreakerOpen extends TracelessError("BreakerOpen")<{
+  readonly name: string
+  readonly retryAfter: Duration.Duration | undefined
+}> {
   /** A rejection built without running `Error`'s constructor (the breaker's hot rejection path). */
   static fast(name: string, retryAfter: Duration.Duration | undefined): BreakerOpen {
     const error = Object.create(BreakerOpen.prototype) as { -readonly [K in keyof BreakerOpen]: BreakerOpen[K] }
@@ -44,11 +32,3 @@ export class BreakerOpen extends Base {
     return `Circuit breaker ${this.name} is open${after}`
   }
 }
-
-// Instances made by `fast` have no own `stack`: name the error, as a trace-less `Error` would.
-Object.defineProperty(BreakerOpen.prototype, "stack", {
-  get(this: BreakerOpen) {
-    return `BreakerOpen: ${this.message}`
-  },
-  configurable: true
-})
