@@ -6,7 +6,7 @@ import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
 import { Effect, Scope } from "effect"
 import * as EffectCB from "effect/persistence/CircuitBreaker"
 import CircuitBreakerOpossum from "opossum"
-import { CircuitBreaker, Pipeline, Retry } from "../src/index.ts"
+import { Bulkhead, CircuitBreaker, Failure, Pipeline, Retry } from "../src/index.ts"
 import type { Group } from "./harness.ts"
 
 const scope = Effect.runSync(Scope.make())
@@ -32,6 +32,12 @@ const one = Effect.succeed(1)
 const isolated = Effect.runSync(Scope.provide(CircuitBreaker.make({ name: "isolated", log: false }), scope))
 Effect.runSync(isolated.isolate)
 const rejected = Effect.exit(isolated.execute(one))
+// The same rejection as a pipeline sees it: classified (Permanent, kind CircuitOpen).
+const rejectedClassified = Effect.exit(isolated.execute(one).pipe(Failure.classify()))
+// A full bulkhead (one slot, held for ever; no queue) rejects every call.
+const bulkhead = Effect.runSync(Bulkhead.make({ name: "full", maxConcurrent: 1, maxQueue: 0 }))
+Effect.runFork(bulkhead.execute(Effect.never))
+const rejectedByBulkhead = Effect.exit(bulkhead.execute(one))
 const failedError = Effect.exit(Effect.suspend(() => Effect.fail(new Error("boom"))))
 const failedTagged = Effect.exit(Effect.suspend(() => Effect.fail({ _tag: "Busy" })))
 const guarded = breaker.execute(one)
@@ -69,7 +75,9 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "bare Effect.runPromise(Effect.succeed)", run: () => Effect.runPromise(one) },
       { name: "Effect.fail(tagged object) (exit): the floor", run: () => Effect.runPromise(failedTagged) },
       { name: "Effect.fail(new Error()) (exit)", run: () => Effect.runPromise(failedError) },
-      { name: "isolated CircuitBreaker.execute (BreakerOpen exit)", run: () => Effect.runPromise(rejected) }
+      { name: "isolated CircuitBreaker.execute (BreakerOpen exit)", run: () => Effect.runPromise(rejected) },
+      { name: "… then Failure.classify (Permanent CircuitOpen exit)", run: () => Effect.runPromise(rejectedClassified) },
+      { name: "full Bulkhead.execute (BulkheadFull exit)", run: () => Effect.runPromise(rejectedByBulkhead) }
     ]
   },
   {
