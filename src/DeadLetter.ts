@@ -17,7 +17,8 @@ import * as AppendLog from "./internal/appendLog.ts"
 import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
 import * as errorInfo from "./internal/errorInfo.ts"
 import * as letters from "./internal/letters.ts"
-import { letterFor, publishOrLog, safeString } from "./internal/letters.ts"
+import { stringAt } from "./internal/inspect.ts"
+import { letterFor, publishOrLog } from "./internal/letters.ts"
 import type { PolicyError } from "./internal/policyError.ts"
 import { decodeOptions } from "./internal/strict.ts"
 import type { RetriesExhausted } from "./internal/retry/loop.ts"
@@ -377,7 +378,7 @@ export interface OnExhaustedOptions {
 }
 
 const isFinalFailure = (error: unknown): error is RetriesExhausted<unknown> | Permanent<unknown> => {
-  const tag = safeString(error, "_tag")
+  const tag = stringAt(error, "_tag")
   return tag === "RetriesExhausted" || tag === "Permanent"
 }
 

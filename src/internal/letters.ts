@@ -3,9 +3,8 @@
  * string is bounded, and a store failure is logged and counted, never raised.
  */
 import { Cause, Duration, Effect, Metric, Schema } from "effect"
-import { EncodedError, encodeError, kindOf } from "./errorInfo.ts"
-import { describe } from "./inspect.ts"
-import type { Kind } from "./kind.ts"
+import { EncodedError, encodeError } from "./errorInfo.ts"
+import { describe, stringAt } from "./inspect.ts"
 import { metrics } from "./metrics.ts"
 import type { RetriesExhausted } from "./retry/loop.ts"
 
@@ -28,9 +27,8 @@ export interface LetterStore {
 }
 
 // Foreign error values may have throwing getters, be Proxies, hold cycles or carry megabytes:
-// every read below is guarded and every string bounded, so building a letter never throws.
-
-const MAX_MESSAGE = 16 * 1024
+// they are read through inspect.ts (never throws, strings bounded to MAX_TEXT), and what a
+// letter adds of its own is bounded here, so building a letter never throws.
 
 const bounded = (text: string, max: number): string => text.length > max ? `${text.slice(0, max - 1)}…` : text
 
@@ -42,32 +40,17 @@ const safely = <A>(f: () => A, fallback: A): A => {
   }
 }
 
-export const safeString = (u: unknown, key: string): string | undefined =>
-  safely(() => {
-    if (typeof u !== "object" || u === null) return undefined
-    const value: unknown = (u as Record<string, unknown>)[key]
-    return typeof value === "string" && value !== "" ? bounded(value, MAX_MESSAGE) : undefined
-  }, undefined)
-
-const safeEncodeError = (error: unknown): EncodedError => {
-  const encoded = safely((): EncodedError | undefined => {
+const safeEncodeError = (error: unknown): EncodedError =>
+  // encodeError reads only through inspect.ts; the guard is for a classifier that still throws.
+  safely((): EncodedError => {
     const e = encodeError(error)
-    // Copy into plain values: a getter-backed message is read once, here.
-    const message = String(e.message)
     return {
-      ...(e._tag === undefined ? {} : { _tag: bounded(String(e._tag), 256) }),
-      message: bounded(message, MAX_MESSAGE),
+      ...(e._tag === undefined ? {} : { _tag: bounded(e._tag, 256) }),
+      message: e.message,
       ...(e.kind === undefined ? {} : { kind: e.kind }),
-      ...(e.name === undefined ? {} : { name: bounded(String(e.name), 256) })
+      ...(e.name === undefined ? {} : { name: bounded(e.name, 256) })
     }
-  }, undefined)
-  if (encoded !== undefined) return encoded
-  const tag = safeString(error, "_tag")
-  const message = safely(() => bounded(describe(error), MAX_MESSAGE), undefined) ??
-    safeString(error, "message") ?? tag ?? "an error that could not be read"
-  const kind = safely((): Kind => kindOf(error), "Unknown")
-  return { ...(tag === undefined ? {} : { _tag: bounded(tag, 256) }), message, kind }
-}
+  }, { message: describe(error), kind: "Unknown" })
 
 const finiteOr = (value: unknown, fallback: number): number => typeof value === "number" && Number.isFinite(value) ? value : fallback
 
@@ -78,7 +61,7 @@ const finiteOr = (value: unknown, fallback: number): number => typeof value === 
 
  */
 export const letterFor = (error: unknown, operation: string, tags: Readonly<Record<string, string>>, now: number): Letter => {
-  const exhausted = safeString(error, "_tag") === "RetriesExhausted" ? error as RetriesExhausted<unknown> : undefined
+  const exhausted = stringAt(error, "_tag") === "RetriesExhausted" ? error as RetriesExhausted<unknown> : undefined
   const attempts = exhausted === undefined ? 1 : safely(() => finiteOr(exhausted.attempts, 1), 1)
   const elapsed = exhausted === undefined ? 0 : safely(() => finiteOr(Duration.toMillis(exhausted.elapsed), 0), 0)
   return {
