@@ -19,7 +19,8 @@ import * as plans from "./internal/retry/plan.ts"
  * `"schedule"` (no retries left: count or time limit), `"predicate"` (a `while` said no),
  * `"kind"` (the policy does not retry this kind), `"budget"` (a retry budget was spent),
  * `"retryAfter"` (the server asked for a wait longer than `maxRetryAfter`, or one that would end
- * past the retry's total time limit).
+ * past the retry's total time limit), `"deadline"` (the next attempt could not start before the
+ * call's deadline: see `Deadline`).
  *
  * @since 0.1.0
  * @category models

@@ -11,6 +11,7 @@
 import { Data, Duration, Effect, Result } from "effect"
 import { dual } from "effect/Function"
 import { Permanent, Transient } from "./Failure.ts"
+import { bounded as withDeadline } from "./internal/deadline.ts"
 import { Delay } from "./internal/fields.ts"
 import { PolicyError, prefixIssues } from "./internal/policyError.ts"
 import { decodeStrict } from "./internal/strict.ts"
@@ -30,11 +31,15 @@ import { decodeStrict } from "./internal/strict.ts"
  */
 export class TimeoutExceeded extends Data.TaggedError("TimeoutExceeded")<{
   readonly duration: Duration.Duration
-  /** Which bound expired: one attempt's, or the whole call's. */
-  readonly scope: "attempt" | "total"
+  /**
+   * Which bound expired: one attempt's, the whole call's, or the call's deadline (set by an
+   * enclosing total timeout or by the caller's time-left header), which cut the bound short.
+   */
+  readonly scope: "attempt" | "total" | "deadline"
 }> {
   override get message(): string {
-    return `${this.scope === "attempt" ? "Attempt" : "Call"} timed out after ${Duration.format(this.duration)}`
+    const what = this.scope === "attempt" ? "Attempt timed out" : this.scope === "total" ? "Call timed out" : "Deadline reached"
+    return `${what} after ${Duration.format(this.duration)}`
   }
 }
 
@@ -46,22 +51,46 @@ const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =
     : new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) })
 }
 
-// Both bounds: interrupt `self` after `input` and fail with the verdict `timedOut` builds. An invalid
-// duration makes the effect die with a PolicyError (a combinator has no error channel of its own).
+// Both bounds: interrupt `self` after `input` (or when the call's deadline comes first) and fail with
+// the verdict `timedOut` builds. The deadline is only read here, where a timer is armed anyway; an
+// invalid duration makes the effect die with a PolicyError (a combinator has no error channel).
 const bounded = <A, E, R, F>(
   self: Effect.Effect<A, E, R>,
   input: Duration.Input,
-  timedOut: (duration: Duration.Duration) => F
+  timedOut: (duration: Duration.Duration, byDeadline: boolean) => F
 ): Effect.Effect<A, E | F, R> => {
   const duration = validDuration(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
-  return Effect.timeoutOrElse(self, { duration, orElse: () => Effect.fail(timedOut(duration)) })
+  return withDeadline(Duration.toMillis(duration), (left, byDeadline, provide) => {
+    const bound = byDeadline ? Duration.millis(left) : duration
+    // No time left: an attempt that cannot finish is never started.
+    if (left <= 0) return Effect.fail(timedOut(bound, byDeadline))
+    return Effect.timeoutOrElse(provide(self), { duration: bound, orElse: () => Effect.fail(timedOut(bound, byDeadline)) })
+  })
 }
+
+// A bound cut short by the deadline is the caller's time running out: nothing retries it.
+const deadlinePassed = (duration: Duration.Duration) =>
+  new Permanent({ error: new TimeoutExceeded({ duration, scope: "deadline" }), kind: "Timeout" })
+
+/**
+ * What `attempt` fails with: its own bound expired (`Transient`, retried), or the call's deadline
+ * came first (`Permanent` with scope `"deadline"`: the caller's time is up).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AttemptTimedOut = Transient<TimeoutExceeded> | Permanent<TimeoutExceeded>
 
 /**
  * Bounds one attempt: past `duration` the effect is interrupted and fails with
  * `Failure.Transient<TimeoutExceeded>` of kind `"Timeout"`, which `Retry` retries. Put it inside
  * the retry. An invalid duration makes the effect die with a `Policy.PolicyError`.
+ *
+ * Inside a call with a deadline (a `total` around it, `Deadline.within`, or an HTTP server's
+ * time-left header) the bound is `min(duration, time left)`. When the deadline is what cuts the
+ * attempt short, it fails with a `Permanent` of scope `"deadline"`; with no time left at all the
+ * attempt is not started.
  *
  * @example
  * ```ts
@@ -76,17 +105,23 @@ const bounded = <A, E, R, F>(
  * @category combinators
  */
 export const attempt: {
-  (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transient<TimeoutExceeded>, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Transient<TimeoutExceeded>, R>
-} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Transient<TimeoutExceeded>, R> =>
-  bounded(self, input, (duration) =>
-    new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
+  (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | AttemptTimedOut, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R> =>
+  bounded(self, input, (duration, byDeadline) =>
+    byDeadline
+      ? deadlinePassed(duration)
+      : new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
 
 /**
  * Bounds a whole call, retries and backoff included: past `duration` everything inside is
  * interrupted and the call fails with `Failure.Permanent<TimeoutExceeded>` of kind `"Timeout"`,
  * which nothing retries. Put it outside the retry. An invalid duration makes the effect die with a
  * `Policy.PolicyError`.
+ *
+ * It also sets the call's deadline (see `Deadline`): attempt timeouts inside are cut to the time
+ * left, the retry loop does not start an attempt past it, and `effect-resilience/http` sends it to
+ * the next service. Inside an earlier deadline, that one bounds the call (scope `"deadline"`).
  *
  * @example
  * ```ts
@@ -109,4 +144,5 @@ export const total: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R> =>
-  bounded(self, input, (duration) => new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))
+  bounded(self, input, (duration, byDeadline) =>
+    byDeadline ? deadlinePassed(duration) : new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))

@@ -64,6 +64,14 @@ export * as RetryBudget from "./RetryBudget.ts"
 export * as Timeout from "./Timeout.ts"
 
 /**
+ * The call's deadline: set by a total timeout or an incoming request, read by attempt timeouts,
+ * the retry loop and `effect-resilience/http`.
+ *
+ * @since 0.1.0
+ */
+export * as Deadline from "./Deadline.ts"
+
+/**
  * Bulkheads: at most N calls at once, at most M waiting, then an immediate typed rejection.
  *
  * @since 0.1.0

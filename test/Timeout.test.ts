@@ -68,7 +68,7 @@ describe("Timeout.attempt", () => {
 })
 
 describe("Timeout.total", () => {
-  it.effect("stops the retry loop with a Permanent of kind Timeout", () =>
+  it.effect("its deadline ends the retry loop before an attempt that could not start in time", () =>
     Effect.gen(function*() {
       let attempts = 0
       const call = Effect.suspend(() => {
@@ -81,10 +81,21 @@ describe("Timeout.total", () => {
       )))
       yield* TestClock.adjust("10 seconds")
       const error = yield* Fiber.join(fiber)
+      assert.isTrue(error._tag === "RetriesExhausted" && error.reason === "deadline")
+      assert.strictEqual(attempts, 5) // t = 0, 1, 2, 3, 4; the attempt at t = 5 never started
+    }))
+
+  it.effect("a slow call fails with a Permanent of kind Timeout when the time is up", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Effect.flip(Effect.never.pipe(
+        Retry.retry({ schedule: Backoff.fixed("1 second"), log: false }),
+        Timeout.total("5 seconds")
+      )))
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(fiber)
       assert.isTrue(Failure.isPermanent(error))
       if (!Failure.isPermanent(error)) return
       assert.strictEqual(error.kind, "Timeout")
       assert.deepStrictEqual(error.error, new Timeout.TimeoutExceeded({ duration: Duration.seconds(5), scope: "total" }))
-      assert.strictEqual(attempts, 5) // t = 0, 1, 2, 3, 4; the attempt at t = 5 never started
     }))
 })

@@ -5,13 +5,14 @@
 import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
+import { CurrentDeadline } from "../deadline.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
 import type { Kind } from "../kind.ts"
 import { TracelessError } from "../traceless.ts"
 
 /** Why a retry loop gave up on a transient failure (see `Retry.ExhaustedReason`). */
-export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter"
+export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter" | "deadline"
 
 /** A transient failure that was not retried any more (public as `Retry.RetriesExhausted`). */
 export class RetriesExhausted<out E> extends TracelessError("RetriesExhausted")<{
@@ -25,6 +26,8 @@ export class RetriesExhausted<out E> extends TracelessError("RetriesExhausted")<
   override get message(): string {
     const why = this.reason === "retryAfter" && this.retryAfter !== undefined
       ? `retryAfter: the server asked to wait ${Duration.format(this.retryAfter)}, longer than allowed`
+      : this.reason === "deadline"
+      ? "deadline: the next attempt could not start before the call's deadline"
       : this.reason
     return `Gave up after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"} (${why}): ${this.last.message}`
   }
@@ -119,6 +122,8 @@ const retryLoop = <A, E, R, R2>(
     const clock = yield* Clock.Clock
     const step = yield* Schedule.toStep(plan.schedule)
     const firstFailureAt = clock.currentTimeMillisUnsafe()
+    // Read once a retry is being decided: a call that never fails never looks at it.
+    const deadline = yield* CurrentDeadline
     let last = first
     let attempt = 1
     while (true) {
@@ -140,6 +145,10 @@ const retryLoop = <A, E, R, R2>(
       if (next === undefined) return yield* exhausted(plan, attempt, firstFailureAt, now, last, "schedule")
       let delay = next[1]
       if (plan.honorRetryAfter && hint !== undefined) delay = Duration.max(delay, hint)
+      if (deadline !== undefined && now + Duration.toMillis(delay) >= deadline) {
+        // The next attempt would start when nobody waits for it any more.
+        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "deadline")
+      }
       if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
         return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
       }
