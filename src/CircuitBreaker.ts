@@ -19,7 +19,7 @@
  */
 import { type Duration, Effect, type Schema, type Scope, type Stream } from "effect"
 import { dual } from "effect/Function"
-import { delays } from "./Backoff.ts"
+import { delays, exponential } from "./Backoff.ts"
 import * as Store from "./CircuitBreakerStore.ts"
 import { defaultClassifier } from "./Failure.ts"
 import { Circuit, healthCheck } from "./internal/breaker/circuit.ts"
@@ -449,3 +449,31 @@ export const keyed = <K = string>(options: KeyedOptions = {}): Effect.Effect<Key
     const family = yield* makeFamily(options, config, defaults)
     return yield* makeKeyed<K>(family, options.name ?? "breaker", { idleTimeToLive, maxCircuits })
   })
+
+/**
+ * The options a data policy (`Policy.BreakerPolicy`, or `true` for the defaults) stands for: its
+ * trip rules, open period (backing off by `openForMultiplier`) and half-open settings. `Pipeline`
+ * and `effect-resilience/http`'s per-host circuits build their breakers from it.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ * const options = CircuitBreaker.optionsFromPolicy("payments", true) // { name: "payments" }
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const optionsFromPolicy = (name: string, policy: true | typeof Schemas.BreakerPolicy.Type): Options => {
+  if (policy === true) return { name }
+  const trip = Schemas.policyRules(policy)
+  const openFor = policy.openForMultiplier === undefined
+    ? policy.openFor
+    : exponential({ initial: policy.openFor, factor: policy.openForMultiplier })
+  return {
+    name,
+    ...(trip.length > 0 ? { trip } : {}),
+    openFor,
+    maxOpenFor: policy.maxOpenFor,
+    halfOpen: policy.halfOpen
+  }
+}

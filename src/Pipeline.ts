@@ -17,7 +17,6 @@ import * as DeadLetter from "./DeadLetter.ts"
 import type { Permanent, Transient } from "./Failure.ts"
 import * as Hedge from "./Hedge.ts"
 import { closedPathOf } from "./internal/breaker/circuit.ts"
-import { policyRules } from "./internal/breaker/schema.ts"
 import { assemble } from "./internal/pipeline/assemble.ts"
 import { fuse } from "./internal/pipeline/fused.ts"
 import { observer } from "./internal/pipeline/observe.ts"
@@ -123,33 +122,6 @@ export interface MakeOptions {
   readonly deadLetters?: DeadLetter.DeadLetters["Service"] | undefined
 }
 
-// The breaker's closed-state hot path; the one place the fused frame reaches into a breaker.
-
-const breakerOptions = (
-  name: string,
-  policy: true | Policy.BreakerPolicy,
-  options: MakeOptions
-): CircuitBreaker.Options => {
-  const base = {
-    name,
-    log: options.log ?? true,
-    ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
-    ...(options.breakerStore ? { store: options.breakerStore } : {})
-  }
-  if (policy === true) return base
-  const trip = policyRules(policy)
-  const openFor = policy.openForMultiplier === undefined
-    ? policy.openFor
-    : Backoff.exponential({ initial: policy.openFor, factor: policy.openForMultiplier })
-  return {
-    ...base,
-    ...(trip.length > 0 ? { trip } : {}),
-    openFor,
-    maxOpenFor: policy.maxOpenFor,
-    halfOpen: policy.halfOpen
-  }
-}
-
 const makeBudget = (policy: Policy.BudgetPolicy): Effect.Effect<RetryBudget.RetryBudget, PolicyError> => {
   if (policy.type === "tokenBucket") {
     const { type: _, ...options } = policy
@@ -208,7 +180,12 @@ export const fromPolicy = (
     const budget = options.budget ?? (policy.budget === undefined || policy.budget === false ? undefined : yield* makeBudget(policy.budget))
     const breaker = policy.circuitBreaker === undefined || policy.circuitBreaker === false
       ? undefined
-      : yield* CircuitBreaker.make(breakerOptions(name, policy.circuitBreaker, options))
+      : yield* CircuitBreaker.make({
+        ...CircuitBreaker.optionsFromPolicy(name, policy.circuitBreaker),
+        log: options.log ?? true,
+        ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
+        ...(options.breakerStore ? { store: options.breakerStore } : {})
+      })
     const bulkhead = policy.bulkhead === undefined ? undefined : yield* Bulkhead.make({ ...policy.bulkhead, name })
     const letters = policy.deadLetters === false ? undefined : policy.deadLetters === true ? { rejected: false } : policy.deadLetters
     const deadLetters = letters === undefined

@@ -1,5 +1,5 @@
 // Keeps the public surface documented: every export of a public module (src/*.ts) has a JSDoc
-// block with @since and @category (src/redis/*.ts too), and every exported value (const, class, function) also has an @example.
+// block with @since and @category (src/redis/*.ts and src/http/*.ts too), and every exported value (const, class, function) also has an @example.
 // Exports marked @internal are skipped: they are shared between modules, not public API.
 //
 // Keeps the guides' code true: every ```ts block of README.md and docs/*.md that is a complete
@@ -13,7 +13,8 @@ import { join, resolve } from "node:path"
 
 const publicModules = [
   ...readdirSync("src").filter((f) => f.endsWith(".ts") && f !== "index.ts"),
-  ...readdirSync(join("src", "redis")).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => join("redis", f))
+  ...readdirSync(join("src", "redis")).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => join("redis", f)),
+  ...readdirSync(join("src", "http")).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => join("http", f))
 ]
 
 const exportsOf = (source: string) => {

@@ -56,6 +56,7 @@ const check = (examples: ReadonlyArray<Example>, label: string): Array<string> =
       paths: {
         "effect-resilience": [resolve("src/index.ts")],
         "effect-resilience/redis": [resolve("src/redis/index.ts")],
+        "effect-resilience/http": [resolve("src/http/index.ts")],
         "effect-resilience/*": [resolve("src/*.ts")]
       }
     },

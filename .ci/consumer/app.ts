@@ -4,6 +4,7 @@ import { Console, Duration, Effect, Layer } from "effect"
 import { Redis } from "effect/persistence"
 import { CircuitBreaker, Failure, Policy, Resilience, Retry } from "effect-resilience"
 import * as Backoff from "effect-resilience/Backoff"
+import { Propagation } from "effect-resilience/http"
 import { CircuitBreakerStore } from "effect-resilience/redis"
 
 // A Redis that is down: every command fails, so the shared circuit falls back to this process's.
@@ -29,7 +30,8 @@ const program = Effect.gen(function*() {
   const bad = yield* Effect.flip(Policy.decode({ maxAttempts: -1 }))
   const kind = (yield* Effect.flip(Effect.fail({ status: 429 }).pipe(Failure.classify())))._tag
   const piped = yield* Effect.succeed("piped").pipe(Resilience.protect("http"))
-  yield* Console.log(JSON.stringify({ retried, calls, delays, guarded, bad: bad._tag, kind, piped }))
+  const timeLeftHeader = Propagation.defaultHeaders.timeLeft
+  yield* Console.log(JSON.stringify({ retried, calls, delays, guarded, bad: bad._tag, kind, piped, timeLeftHeader }))
 }).pipe(
   Effect.scoped,
   Effect.provide(RedisDown),

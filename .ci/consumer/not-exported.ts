@@ -4,4 +4,7 @@ import type {} from "effect-resilience/internal/strict"
 // @ts-expect-error the command line is not importable
 import type {} from "effect-resilience/cli/main"
 
+// @ts-expect-error subpaths are reached through their index only
+import type {} from "effect-resilience/http/index"
+
 export {}

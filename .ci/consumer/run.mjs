@@ -89,7 +89,7 @@ try {
   const files = packed.files.map((f) => f.path)
   check(
     "the tarball holds dist/ (JS and declarations), README, CHANGELOG and LICENSE, and no tests",
-    ["dist/index.js", "dist/index.d.ts", "dist/redis/index.d.ts", "dist/cli/bin.js", "README.md", "CHANGELOG.md", "LICENSE"].every((f) => files.includes(f)) &&
+    ["dist/index.js", "dist/index.d.ts", "dist/redis/index.d.ts", "dist/http/index.d.ts", "dist/cli/bin.js", "README.md", "CHANGELOG.md", "LICENSE"].every((f) => files.includes(f)) &&
       !files.some((f) => f.startsWith("test/") || f.startsWith(".ci/")),
     files.join("\n")
   )
@@ -123,9 +123,9 @@ try {
   check("app.ts and the README example type-check against the published types (and emit)", tsc.status === 0, tsc.out)
 
   const program = run(node, node, ["out/app.js"], app)
-  const expected = { retried: "ok", calls: 3, delays: [1, 2, 4], guarded: "local circuit", bad: "PolicyError", kind: "Transient", piped: "piped" }
+  const expected = { retried: "ok", calls: 3, delays: [1, 2, 4], guarded: "local circuit", bad: "PolicyError", kind: "Transient", piped: "piped", timeLeftHeader: "x-time-left-ms" }
   const lastLine = program.stdout.trim().split("\n").at(-1) ?? ""
-  check("the program runs: retry, backoff, a Redis-backed breaker failing open, a policy layer", lastLine === JSON.stringify(expected), program.out)
+  check("the program runs: retry, backoff, a Redis-backed breaker failing open, a policy layer, the http subpath", lastLine === JSON.stringify(expected), program.out)
 
   for (const specifier of ["effect-resilience/internal/strict", "effect-resilience/internal/strict.js", "effect-resilience/cli/bin", "effect-resilience/index"]) {
     const probe = run(node, node, ["--input-type=module", "-e", `await import(${JSON.stringify(specifier)})`], app)

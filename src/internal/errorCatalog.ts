@@ -38,6 +38,22 @@ export const httpStatusTable: ReadonlyMap<number, Verdict> = new Map([
   [511, p("Auth")]
 ])
 
+/**
+ * Codes that mean the request never left this process: no connection was made, so no server saw
+ * it and even a non-idempotent request may be sent again (`effect-resilience/http`).
+ */
+export const notSentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
 /** Node.js system error codes and undici codes that mean "the network failed; try again". */
 export const networkCodes: ReadonlyMap<string, Verdict> = new Map([
   ["ECONNREFUSED", t("Network")],

@@ -1,0 +1,177 @@
+// ResilientClient against real loopback servers, through both of Effect's clients (fetch and
+// Node's undici). Sockets are real, so these run on the live clock with 1 ms backoffs; no test
+// asserts on how long anything took.
+import { assert, describe, it } from "@effect/vitest"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Duration, Effect, Layer, Stream } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { ResilientClient } from "../../src/http/index.ts"
+import { closedPort, loopback, reply } from "./loopback.ts"
+
+const fast = { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" as const }, circuitBreaker: false as const }
+
+const resilient = (options: ResilientClient.Options = {}) =>
+  Effect.flatMap(HttpClient.HttpClient, (client) => ResilientClient.make(client, { policy: fast, log: false, ...options }))
+
+const clients = [
+  ["fetch", FetchHttpClient.layer],
+  ["node (undici)", NodeHttpClient.layerUndici]
+] as const
+
+for (const [clientName, clientLayer] of clients) {
+  const live = <A, E>(name: string, body: () => Effect.Effect<A, E, HttpClient.HttpClient | import("effect").Scope.Scope>) =>
+    it.live(`${clientName}: ${name}`, () => body().pipe(Effect.scoped, Effect.provide(clientLayer as Layer.Layer<HttpClient.HttpClient>)))
+
+  describe(`ResilientClient over ${clientName}`, () => {
+    live("a transient status is retried and the success returned as the typed response", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => i < 2 ? reply(res, 503) : reply(res, 200))
+        const client = yield* resilient()
+        const response = yield* client.get(`${server.url}/a`)
+        assert.strictEqual(response.status, 200)
+        assert.strictEqual(yield* response.text, "ok")
+        assert.strictEqual(server.seen.length, 3)
+        // Each attempt says which it is.
+        assert.deepStrictEqual(server.seen.map((s) => s.headers["x-retry-attempt"]), ["1", "2", "3"])
+      }))
+
+    live("giving up keeps the last failure, classified, with the server's hint", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res) => reply(res, 429, { "retry-after-ms": "5" }))
+        const client = yield* resilient()
+        const error = yield* Effect.flip(client.get(server.url))
+        assert.strictEqual(error._tag, "RetriesExhausted")
+        if (error._tag !== "RetriesExhausted") return
+        assert.strictEqual(error.attempts, 3)
+        assert.strictEqual(error.last.kind, "RateLimit")
+        assert.strictEqual(error.last.retryAfter && Duration.toMillis(error.last.retryAfter), 5)
+        assert.strictEqual(error.last.error._tag, "HttpClientError")
+        assert.strictEqual(server.seen.length, 3)
+      }))
+
+    live("a status that is not transient (404) is a response, sent once", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res) => reply(res, 404))
+        const client = yield* resilient()
+        const response = yield* client.get(server.url)
+        assert.strictEqual(response.status, 404)
+        assert.strictEqual(server.seen.length, 1)
+      }))
+
+    live("a POST without an idempotency key is not retried, and says why", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res) => reply(res, 503))
+        const client = yield* resilient()
+        const error = yield* Effect.flip(client.post(server.url))
+        assert.strictEqual(server.seen.length, 1)
+        assert.strictEqual(error._tag, "Permanent")
+        assert.isTrue(error._tag === "Permanent" && error.error instanceof ResilientClient.NotRetried && error.error.reason === "notIdempotent")
+        assert.isTrue(error._tag === "Permanent" && error.kind === "Server")
+      }))
+
+    live("a POST with a generated idempotency key is retried with the same key", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => i < 2 ? reply(res, 503) : reply(res, 200))
+        const client = yield* resilient({ idempotencyKey: true })
+        const response = yield* client.post(server.url)
+        assert.strictEqual(response.status, 200)
+        assert.strictEqual(server.seen.length, 3)
+        const keys = server.seen.map((s) => s.headers["idempotency-key"])
+        assert.isString(keys[0])
+        assert.deepStrictEqual(new Set(keys).size, 1)
+        // A second logical call gets a key of its own.
+        yield* client.post(server.url)
+        assert.notStrictEqual(server.seen[3]!.headers["idempotency-key"], keys[0])
+      }))
+
+    live("a POST carrying its own key is retried; PUT and DELETE are idempotent", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => i % 2 === 0 ? reply(res, 503) : reply(res, 200))
+        const client = yield* resilient()
+        const keyed = HttpClientRequest.post(server.url).pipe(HttpClientRequest.setHeader("Idempotency-Key", "charge-42"))
+        assert.strictEqual((yield* client.execute(keyed)).status, 200)
+        assert.strictEqual((yield* client.put(server.url)).status, 200)
+        assert.strictEqual((yield* client.del(server.url)).status, 200)
+        assert.deepStrictEqual(server.seen.map((s) => s.method), ["POST", "POST", "PUT", "PUT", "DELETE", "DELETE"])
+        assert.deepStrictEqual([server.seen[0]!.headers["idempotency-key"], server.seen[1]!.headers["idempotency-key"]], ["charge-42", "charge-42"])
+      }))
+
+    live("a POST that was never sent (connection refused) is retried", () =>
+      Effect.gen(function*() {
+        const url = yield* closedPort
+        const client = yield* resilient()
+        const error = yield* Effect.flip(client.post(url))
+        assert.strictEqual(error._tag, "RetriesExhausted")
+        assert.isTrue(error._tag === "RetriesExhausted" && error.attempts === 3 && error.last.kind === "Network")
+      }))
+
+    live("retryable: \"always\" retries any method", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => i < 1 ? reply(res, 502) : reply(res, 200))
+        const client = yield* resilient({ retryable: "always" })
+        assert.strictEqual((yield* client.patch(server.url)).status, 200)
+        assert.strictEqual(server.seen.length, 2)
+      }))
+
+    live("circuits are per host: one failing upstream does not open the others'", () =>
+      Effect.gen(function*() {
+        const bad = yield* loopback((_req, res) => reply(res, 503))
+        const good = yield* loopback((_req, res) => reply(res, 200))
+        const client = yield* resilient({ policy: { retry: false, circuitBreaker: { consecutiveFailures: 2, openFor: "1 minute" } } })
+        for (let i = 0; i < 2; i++) assert.strictEqual((yield* Effect.flip(client.get(bad.url)))._tag, "RetriesExhausted")
+        const rejected = yield* Effect.flip(client.get(bad.url))
+        assert.isTrue(rejected._tag === "Permanent" && rejected.kind === "CircuitOpen")
+        assert.strictEqual(bad.seen.length, 2)
+        assert.strictEqual((yield* client.get(good.url)).status, 200)
+        assert.strictEqual(good.seen.length, 1)
+      }))
+
+    live("a body that fails before its first byte is read again from a fresh attempt", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => {
+          if (i === 0) {
+            res.writeHead(200, { "content-type": "text/plain", "content-length": "11" })
+            res.flushHeaders()
+            setTimeout(() => res.socket?.destroy(), 20)
+            return
+          }
+          reply(res, 200, { "content-type": "text/plain" }, "hello world")
+        })
+        const client = yield* resilient()
+        const response = yield* client.get(server.url)
+        const text = new TextDecoder().decode(yield* Stream.mkUint8Array(response.stream))
+        assert.strictEqual(text, "hello world")
+        assert.strictEqual(server.seen.length, 2)
+      }))
+
+    live("a body that fails after its first byte is not retried, and the error says why", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res) => {
+          res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+          res.write("hello")
+          setTimeout(() => res.socket?.destroy(), 20)
+        })
+        const client = yield* resilient()
+        const response = yield* client.get(server.url)
+        const error = yield* Effect.flip(Stream.runCollect(response.stream))
+        assert.strictEqual(error._tag, "HttpClientError")
+        assert.match(error.message, /after 5 bytes were handed to the caller; not retried/)
+        assert.strictEqual(server.seen.length, 1)
+      }))
+  })
+}
+
+describe("ResilientClient options", () => {
+  it.effect("bad options are a PolicyError naming every bad field", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const error = yield* Effect.flip(ResilientClient.make(client, {
+        retryable: "sometimes" as never,
+        headers: { attempt: "bad header" },
+        policy: { retry: { maxRetries: -1 } }
+      }))
+      assert.strictEqual(error._tag, "PolicyError")
+      assert.match(error.message, /retryable/)
+      assert.match(error.message, /headers\.attempt/)
+    }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
+})
