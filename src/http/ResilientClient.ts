@@ -250,9 +250,9 @@ export const make = (
 
     // One attempt: propagate, send, and turn a transient status into a failure (one source of truth:
     // the classifier's HTTP table).
-    const send = (request: HttpClientRequest.HttpClientRequest) =>
+    const send = (request: HttpClientRequest.HttpClientRequest, inheritedAttempt: number) =>
       Effect.gen(function*() {
-        const attempt = yield* Retry.CurrentAttempt
+        const attempt = Math.max(yield* Retry.CurrentAttempt, inheritedAttempt)
         const deadline = yield* CurrentDeadline
         let left: number | undefined
         if (deadline !== undefined) {
@@ -291,7 +291,10 @@ export const make = (
     }
 
     const attemptOf = (request: HttpClientRequest.HttpClientRequest, retryable: boolean, nested: boolean) => {
-      let attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> = send(request)
+      // A call made for a retried request says so downstream too, so the rule holds at every hop.
+      let attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, unknown> = nested
+        ? Effect.flatMap(Propagation.CurrentIncoming, (incoming) => send(request, incoming?.attempt ?? 1))
+        : send(request, 1)
       if (hedge !== undefined && retryable && !nested) attempt = Hedge.hedge(attempt, hedge)
       if (attemptTimeout !== undefined) attempt = Timeout.attempt(attempt, attemptTimeout)
       if (circuits !== undefined) attempt = circuits.execute(circuitKey(request), attempt)

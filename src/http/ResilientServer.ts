@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Layer, Result, Schema } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpEffect, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { CurrentDeadline } from "../internal/deadline.ts"
 import { Delay, withDefault } from "../internal/fields.ts"
 import { integerHeader } from "../internal/http/rules.ts"
@@ -149,6 +149,15 @@ const build = (options: typeof ServerOptions.Type): Middleware => {
       if (left !== undefined && (left <= 0 || left < minLeft)) return shed()
       const deadline = left === undefined ? undefined : now + left
       const incoming: Propagation.Incoming = { attempt: attempt !== undefined && attempt > 0 ? attempt : 1, deadline, gaveUp: false }
+      if (options.pushback) {
+        // Before the response is written (the app may write it itself): a failure this service
+        // already retried downstream tells the caller not to retry it again.
+        yield* HttpEffect.appendPreResponseHandler((_request, response) =>
+          Effect.succeed(
+            incoming.gaveUp && response.status >= 500 ? HttpServerResponse.setHeader(response, names.pushback, "stop") : response
+          )
+        )
+      }
       let handled = Effect.provideService(app, Propagation.CurrentIncoming, incoming)
       if (deadline !== undefined) {
         handled = Effect.provideService(handled, CurrentDeadline, deadline)
@@ -156,9 +165,6 @@ const build = (options: typeof ServerOptions.Type): Middleware => {
           handled = Effect.timeoutOrElse(handled, { duration: Duration.millis(left!), orElse: () => Effect.succeed(shed()) })
         }
       }
-      const response = yield* handled
-      return options.pushback && incoming.gaveUp && response.status >= 500
-        ? HttpServerResponse.setHeader(response, names.pushback, "stop")
-        : response
+      return yield* handled
     })
 }
