@@ -3,9 +3,11 @@
 // asserts on how long anything took.
 import { assert, describe, it } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, Layer, Stream } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
 import { ResilientClient } from "../../src/http/index.ts"
+import { Deadline, Timeout } from "../../src/index.ts"
 import { closedPort, loopback, reply } from "./loopback.ts"
 
 const fast = { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" as const }, circuitBreaker: false as const }
@@ -174,4 +176,117 @@ describe("ResilientClient options", () => {
       assert.match(error.message, /retryable/)
       assert.match(error.message, /headers\.attempt/)
     }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
+})
+
+// A client without a socket: every request is recorded and answered at once, so these tests can
+// run on the TestClock and assert exact times.
+const scripted = (answer: (request: HttpClientRequest.HttpClientRequest, index: number) => number) => {
+  const seen: Array<HttpClientRequest.HttpClientRequest> = []
+  const client = HttpClient.make((request) =>
+    Effect.sync(() => {
+      const status = answer(request, seen.length)
+      seen.push(request)
+      return HttpClientResponse.fromWeb(request, new Response(status === 200 ? "ok" : "busy", { status }))
+    })
+  )
+  return { client, seen }
+}
+
+describe("ResilientClient deadlines (TestClock)", () => {
+  it.effect("each attempt sends the time left; no attempt starts that could not start before the deadline", () =>
+    Effect.gen(function*() {
+      const { client, seen } = scripted(() => 503)
+      const resilient = yield* ResilientClient.make(client, {
+        log: false,
+        policy: { timeout: "1 second", retry: { maxRetries: 5, initialDelay: "300 millis", jitter: "none" }, circuitBreaker: false }
+      })
+      const fiber = yield* Effect.forkChild(Effect.flip(resilient.get("http://upstream.test/v1")))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      // Attempts at 0, 300 and 900 ms; the next would start at 2100 ms.
+      assert.deepStrictEqual(seen.map((r) => r.headers["x-time-left-ms"]), ["1000", "700", "100"])
+      assert.deepStrictEqual(seen.map((r) => r.headers["x-retry-attempt"]), ["1", "2", "3"])
+      assert.isTrue(error._tag === "RetriesExhausted" && error.reason === "deadline")
+    }))
+
+  it.effect("an attempt timeout is cut to the time left, and a passed deadline sends nothing", () =>
+    Effect.gen(function*() {
+      const hanging = HttpClient.make(() => Effect.never)
+      const resilient = yield* ResilientClient.make(hanging, {
+        log: false,
+        policy: { attemptTimeout: "10 seconds", retry: { maxRetries: 3, initialDelay: 1, jitter: "none" }, circuitBreaker: false }
+      })
+      const fiber = yield* Effect.forkChild(Effect.flip(resilient.get("http://upstream.test/").pipe(Deadline.within("2 seconds"))))
+      yield* TestClock.adjust("1999 millis")
+      assert.isUndefined(fiber.pollUnsafe())
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber)
+      assert.isTrue(error._tag === "Permanent" && error.error instanceof Timeout.TimeoutExceeded && error.error.scope === "deadline")
+
+      const { client, seen } = scripted(() => 200)
+      const quick = yield* ResilientClient.make(client, { log: false, policy: { retry: false } })
+      const late = yield* Effect.flip(quick.get("http://upstream.test/").pipe(Deadline.within(0)))
+      assert.strictEqual(late._tag, "Permanent")
+      assert.strictEqual(seen.length, 0)
+    }))
+
+  it.effect("a pushback with milliseconds is a hint the retry waits for", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const client = HttpClient.make((request) =>
+        Effect.clockWith((clock) => clock.currentTimeMillis).pipe(Effect.map((now) => {
+          seen.push(now)
+          return HttpClientResponse.fromWeb(
+            request,
+            seen.length === 1 ? new Response("busy", { status: 503, headers: { "x-retry-pushback": "250" } }) : new Response("ok")
+          )
+        }))
+      )
+      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" }, circuitBreaker: false } })
+      const fiber = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
+      assert.deepStrictEqual(seen, [0, 250])
+    }))
+
+  it.effect("hedging follows the retry rule: a GET is hedged, a POST is not", () =>
+    Effect.gen(function*() {
+      // The first request never answers; any later one answers at once.
+      const seen: Array<string> = []
+      const client = HttpClient.make((request) => {
+        seen.push(request.method)
+        return seen.length === 1 ? Effect.never : Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok")))
+      })
+      const resilient = yield* ResilientClient.make(client, {
+        log: false,
+        policy: { hedge: { delay: "100 millis" }, attemptTimeout: "1 second", retry: false, circuitBreaker: false }
+      })
+      const get = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
+      yield* TestClock.adjust("100 millis")
+      assert.strictEqual((yield* Fiber.join(get)).status, 200)
+      assert.deepStrictEqual(seen, ["GET", "GET"])
+
+      seen.length = 0
+      const post = yield* Effect.forkChild(Effect.flip(resilient.post("http://upstream.test/")))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(post)
+      assert.deepStrictEqual(seen, ["POST"])
+      assert.isTrue(error._tag === "Permanent" && error.error instanceof ResilientClient.NotRetried && error.error.reason === "notIdempotent")
+    }))
+})
+
+describe("ResilientClient.layer", () => {
+  it.live("replaces the HttpClient service; failures stay HttpClientErrors", () =>
+    Effect.gen(function*() {
+      const server = yield* loopback((_req, res, i) => i === 0 ? reply(res, 503) : i === 1 ? reply(res, 200) : reply(res, 503))
+      const options = { log: false, policy: { retry: { maxRetries: 1, initialDelay: 1, jitter: "none" as const }, circuitBreaker: false as const } }
+      const Client = ResilientClient.layer(options).pipe(Layer.provide(FetchHttpClient.layer), Layer.orDie)
+      const ok = yield* HttpClient.get(server.url).pipe(Effect.provide(Client))
+      assert.strictEqual(ok.status, 200)
+      const error = yield* Effect.flip(HttpClient.get(server.url).pipe(Effect.provide(Client)))
+      assert.strictEqual(error._tag, "HttpClientError")
+      assert.strictEqual(error.reason._tag, "StatusCodeError")
+      assert.strictEqual(error.response?.status, 503)
+      assert.strictEqual(server.seen.length, 4)
+    }).pipe(Effect.scoped))
 })
