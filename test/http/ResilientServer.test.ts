@@ -3,10 +3,10 @@
 // middleware. Sockets are real, so these run on the live clock; assertions bound values, never
 // compare the timing of two events.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Option, type Scope } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Duration, Effect, Layer, Option, Result, type Scope } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Deadline } from "../../src/index.ts"
-import { Propagation, ResilientClient } from "../../src/http/index.ts"
+import { Propagation, ResilientClient, ResilientServer } from "../../src/http/index.ts"
 import { service } from "./services.ts"
 
 const client = (options: ResilientClient.Options) =>
@@ -148,4 +148,46 @@ describe("retry amplification across three services during an outage", () => {
       const counts = yield* measure("oneLayer")
       assert.deepStrictEqual(counts, { a: 1, b: 1, c: 1, backend: 4 })
     }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
+})
+
+describe("ResilientServer.layerRouter", () => {
+  it.live("as a global router middleware: the handler gets the deadline and the attempt; an expired request is shed", () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() =>
+        HttpRouter.toWebHandler(
+          Layer.mergeAll(
+            HttpRouter.add(
+              "GET",
+              "/left",
+              Effect.gen(function*() {
+                const left = yield* leftMillis
+                const incoming = yield* Propagation.CurrentIncoming
+                return HttpServerResponse.text(`${left > 0 && left <= 5000}/${incoming?.attempt}`)
+              })
+            ),
+            ResilientServer.layerRouter({ headers: { attempt: "x-attempt" } })
+          ),
+          { disableLogger: true }
+        )
+      ),
+      ({ handler }) =>
+        Effect.gen(function*() {
+          const ok = yield* Effect.promise(() =>
+            handler(new Request("http://localhost/left", { headers: { "x-time-left-ms": "5000", "x-attempt": "3" } }))
+          )
+          assert.strictEqual(yield* Effect.promise(() => ok.text()), "true/3")
+          const shed = yield* Effect.promise(() => handler(new Request("http://localhost/left", { headers: { "x-time-left-ms": "-5" } })))
+          assert.strictEqual(shed.status, 504)
+        }),
+      ({ dispose }) => Effect.promise(dispose)
+    ))
+
+  it("bad options are a PolicyError naming the field", () => {
+    const made = ResilientServer.make({ shedStatus: 500 as never, minTimeLeft: -1 })
+    assert.isTrue(Result.isFailure(made))
+    if (Result.isFailure(made)) {
+      assert.match(made.failure.message, /shedStatus/)
+      assert.match(made.failure.message, /minTimeLeft/)
+    }
+  })
 })
