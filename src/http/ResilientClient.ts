@@ -154,16 +154,29 @@ const deadlinePassed = new Failure.Permanent({
 
 /** Did this call's final failure come after this layer retried (or from a pushback)? Then its caller should not retry. */
 const gaveUp = (error: unknown): boolean => {
-  if (Retry.RetriesExhausted.prototype.isPrototypeOf(error as object)) {
-    const exhausted = error as Retry.RetriesExhausted<unknown>
-    return exhausted.attempts > 1 || exhausted.reason === "deadline"
-  }
+  if (error instanceof Retry.RetriesExhausted) return error.attempts > 1 || error.reason === "deadline"
   const inner = get(error, "error")
   if (inner instanceof NotRetried) return inner.reason === "pushback"
   return inner instanceof Timeout.TimeoutExceeded && inner.scope === "deadline"
 }
 
-/** The `HttpClientError` inside a client failure, or one that wraps it as a transport error. */
+/**
+ * The `HttpClientError` inside a resilient client's failure (the last attempt's, for a call that
+ * gave up), or, when there is none (a timeout, an open circuit, a full bulkhead), a
+ * `TransportError` whose `cause` is the failure. `layer` maps every failure through it.
+ *
+ * @example
+ * ```ts
+ * import { HttpClientRequest } from "effect/http"
+ * import { Failure } from "effect-resilience"
+ * import { ResilientClient } from "effect-resilience/http"
+ * const request = HttpClientRequest.get("https://example.com")
+ * const error = ResilientClient.toHttpClientError(request, Failure.permanent("open", { kind: "CircuitOpen" }))
+ * error.reason._tag // "TransportError"
+ * ```
+ * @since 0.1.0
+ * @category conversions
+ */
 export const toHttpClientError = (
   request: HttpClientRequest.HttpClientRequest,
   failure: unknown
