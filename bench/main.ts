@@ -8,12 +8,13 @@
 import { breakerGroups, opossum } from "./breaker.ts"
 import { runGroups, toMarkdown } from "./harness.ts"
 import { pipelineGroups } from "./pipeline.ts"
+import { timeoutGroups } from "./timeout.ts"
 import { retryGroups } from "./retry.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
 const filter = args.find((a) => !a.startsWith("--"))
-const groups = [...retryGroups, ...breakerGroups, ...pipelineGroups].filter((g) => filter === undefined || g.name.includes(filter))
+const groups = [...retryGroups, ...breakerGroups, ...pipelineGroups, ...timeoutGroups].filter((g) => filter === undefined || g.name.includes(filter))
 const started = Date.now()
 const results = await runGroups(groups, quick ? { rounds: 1, cpuTimeMs: 50 } : { rounds: 5 })
 console.log(toMarkdown(results))

@@ -72,5 +72,5 @@ export const within: {
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E, R> => {
   const decoded = decodeStrict(Delay, duration)
   if (Result.isFailure(decoded)) return Effect.die(new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) }))
-  return internal.bounded(Duration.toMillis(decoded.success), (_left, _inherited, provide) => provide(self))
+  return internal.settingDeadline(self, Duration.toMillis(decoded.success))
 })

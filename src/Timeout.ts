@@ -11,7 +11,7 @@
 import { Data, Duration, Effect, Result } from "effect"
 import { dual } from "effect/Function"
 import { Permanent, Transient } from "./Failure.ts"
-import { bounded as withDeadline } from "./internal/deadline.ts"
+import { boundedBy, settingDeadline } from "./internal/deadline.ts"
 import { Delay } from "./internal/fields.ts"
 import { PolicyError, prefixIssues } from "./internal/policyError.ts"
 import { decodeStrict } from "./internal/strict.ts"
@@ -52,20 +52,25 @@ const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =
 }
 
 // Both bounds: interrupt `self` after `input` (or when the call's deadline comes first) and fail with
-// the verdict `timedOut` builds. The deadline is only read here, where a timer is armed anyway; an
-// invalid duration makes the effect die with a PolicyError (a combinator has no error channel).
+// the verdict `timedOut` builds. The timer is built once; the deadline is read per call, where a
+// timer is armed anyway. An invalid duration makes the effect die with a PolicyError (a combinator
+// has no error channel of its own).
 const bounded = <A, E, R, F>(
   self: Effect.Effect<A, E, R>,
   input: Duration.Input,
+  setsDeadline: boolean,
   timedOut: (duration: Duration.Duration, byDeadline: boolean) => F
 ): Effect.Effect<A, E | F, R> => {
   const duration = validDuration(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
-  return withDeadline(Duration.toMillis(duration), (left, byDeadline, provide) => {
-    const bound = byDeadline ? Duration.millis(left) : duration
-    // No time left: an attempt that cannot finish is never started.
-    if (left <= 0) return Effect.fail(timedOut(bound, byDeadline))
-    return Effect.timeoutOrElse(provide(self), { duration: bound, orElse: () => Effect.fail(timedOut(bound, byDeadline)) })
+  const millis = Duration.toMillis(duration)
+  const inner = setsDeadline ? settingDeadline(self, millis) : self
+  const own = Effect.timeoutOrElse(inner, { duration, orElse: () => Effect.fail(timedOut(duration, false)) })
+  return boundedBy(own, millis, (left) => {
+    const bound = Duration.millis(Math.max(0, left))
+    // No time left before the deadline: what cannot finish is never started.
+    if (left <= 0) return Effect.fail(timedOut(bound, true))
+    return Effect.timeoutOrElse(self, { duration: bound, orElse: () => Effect.fail(timedOut(bound, true)) })
   })
 }
 
@@ -108,7 +113,7 @@ export const attempt: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | AttemptTimedOut, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R> =>
-  bounded(self, input, (duration, byDeadline) =>
+  bounded(self, input, false, (duration, byDeadline) =>
     byDeadline
       ? deadlinePassed(duration)
       : new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
@@ -144,5 +149,5 @@ export const total: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R> =>
-  bounded(self, input, (duration, byDeadline) =>
+  bounded(self, input, true, (duration, byDeadline) =>
     byDeadline ? deadlinePassed(duration) : new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))

@@ -19,19 +19,32 @@ export const earlier = (a: number | undefined, b: number | undefined): number | 
   a === undefined ? b : b === undefined ? a : Math.min(a, b)
 
 /**
- * Runs `self` with a deadline `millis` from now (or the inherited one, when that is sooner),
- * handing `run` the time actually left and whether the inherited deadline is what bounds it.
+ * `self` with the deadline `millis` from when it starts (the inherited one when sooner). What a
+ * total timeout runs inside its timer: the timer is built once, this reads the clock per call.
  */
-export const bounded = <A, E, R>(
+export const settingDeadline = <A, E, R>(self: Effect.Effect<A, E, R>, millis: number): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => {
+    const own = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe() + millis
+    const inherited = fiber.getRef(CurrentDeadline)
+    // updateContext directly: provideService builds a `dual` wrapper on every call.
+    return inherited !== undefined && inherited <= own ? self : Effect.updateContext(self, Context.add(CurrentDeadline, own))
+  })
+
+/**
+ * A timeout of `millis` inside the current deadline: `bounded` (built once, for a call whose
+ * deadline is absent or later than the timeout) or, when the deadline comes first, `cut` with the
+ * time actually left (zero or less once it has passed).
+ */
+export const boundedBy = <A, E, R>(
+  bounded: Effect.Effect<A, E, R>,
   millis: number,
-  run: (left: number, inherited: boolean, provide: <X, Y, Z>(e: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>) => Effect.Effect<A, E, R>
+  cut: (left: number) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
-    const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
     const inherited = fiber.getRef(CurrentDeadline)
-    const own = now + millis
-    const deadline = inherited === undefined || own <= inherited ? own : inherited
-    return run(Math.max(0, deadline - now), deadline !== own, (e) => Effect.provideService(e, CurrentDeadline, deadline))
+    if (inherited === undefined) return bounded
+    const left = inherited - fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+    return left < millis ? cut(left) : bounded
   })
 
 /** Milliseconds left before the current deadline, `undefined` without one (negative once passed). */
