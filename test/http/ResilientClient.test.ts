@@ -3,10 +3,10 @@
 // asserts on how long anything took.
 import { assert, describe, it } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { Duration, Effect, Fiber, Layer, Random, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
-import { ResilientClient } from "../../src/http/index.ts"
+import { Propagation, ResilientClient } from "../../src/http/index.ts"
 import { Deadline, Timeout } from "../../src/index.ts"
 import { closedPort, loopback, reply } from "./loopback.ts"
 
@@ -289,4 +289,90 @@ describe("ResilientClient.layer", () => {
       assert.strictEqual(error.response?.status, 503)
       assert.strictEqual(server.seen.length, 4)
     }).pipe(Effect.scoped))
+})
+
+describe("ResilientClient on the TestClock: hints, nested retries, interruption", () => {
+  it.effect("Retry-After (seconds) sets the wait before the next attempt", () =>
+    Effect.gen(function*() {
+      const times: Array<number> = []
+      const client = HttpClient.make((request) =>
+        Effect.clockWith((clock) => clock.currentTimeMillis).pipe(Effect.map((now) => {
+          times.push(now)
+          return HttpClientResponse.fromWeb(
+            request,
+            times.length === 1 ? new Response("busy", { status: 503, headers: { "retry-after": "2" } }) : new Response("ok")
+          )
+        }))
+      )
+      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" }, circuitBreaker: false } })
+      const fiber = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
+      yield* TestClock.adjust("1999 millis")
+      assert.deepStrictEqual(times, [0])
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
+      assert.deepStrictEqual(times, [0, 2000])
+    }))
+
+  it.effect("nestedRetries: a call serving a retried request makes one attempt, unless a budget pays (\"budget\")", () =>
+    Effect.gen(function*() {
+      const { client, seen } = scripted(() => 503)
+      const retried: Propagation.Incoming = { attempt: 2, deadline: undefined, gaveUp: false }
+      const policy = { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" as const }, circuitBreaker: false as const }
+      const none = yield* ResilientClient.make(client, { log: false, policy, nestedRetries: "budget" })
+      const error = yield* Effect.flip(none.get("http://upstream.test/").pipe(Effect.provideService(Propagation.CurrentIncoming, retried)))
+      assert.strictEqual(seen.length, 1)
+      // The attempt number goes on, so the next hop knows it serves a retry too.
+      assert.strictEqual(seen[0]!.headers["x-retry-attempt"], "2")
+      assert.isTrue(error._tag === "Permanent" && error.error instanceof ResilientClient.NotRetried && error.error.reason === "nestedRetry")
+      // One attempt is not "this layer retried": no pushback upstream.
+      assert.isFalse(retried.gaveUp)
+
+      seen.length = 0
+      const budgeted = yield* ResilientClient.make(client, {
+        log: false,
+        policy: { ...policy, budget: { type: "tokenBucket" } },
+        nestedRetries: "budget"
+      })
+      const fiber = yield* Effect.forkChild(Effect.flip(budgeted.get("http://upstream.test/").pipe(Effect.provideService(Propagation.CurrentIncoming, retried))))
+      yield* TestClock.adjust("1 second")
+      const exhausted = yield* Fiber.join(fiber)
+      assert.strictEqual(seen.length, 3)
+      assert.isTrue(exhausted._tag === "RetriesExhausted")
+      // This layer retried and gave up: the request it serves is marked for pushback.
+      assert.isTrue(retried.gaveUp)
+    }))
+
+  it.effect("interrupting a call aborts the request in flight and starts no other attempt", () =>
+    Effect.gen(function*() {
+      let sent = 0
+      let aborted = 0
+      const client = HttpClient.make((_request, _url, signal) =>
+        Effect.callback<never>(() => {
+          sent++
+          signal.addEventListener("abort", () => aborted++)
+        })
+      )
+      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: { maxRetries: 3, initialDelay: 1 }, circuitBreaker: false } })
+      const fiber = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
+      yield* TestClock.adjust("10 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(sent, 1)
+      assert.strictEqual(aborted, 1)
+    }))
+
+  it.effect("generated idempotency keys come from Effect's Random: a seed makes them reproducible", () =>
+    Effect.gen(function*() {
+      const { client, seen } = scripted(() => 200)
+      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: false }, idempotencyKey: true })
+      const keyOf = Effect.gen(function*() {
+        seen.length = 0
+        yield* resilient.post("http://upstream.test/").pipe(Random.withSeed("keys"))
+        return seen[0]!.headers["idempotency-key"]
+      })
+      const a = yield* keyOf
+      const b = yield* keyOf
+      assert.match(a!, /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/)
+      assert.strictEqual(a, b)
+    }))
 })
