@@ -192,6 +192,20 @@ const scripted = (answer: (request: HttpClientRequest.HttpClientRequest, index: 
   return { client, seen }
 }
 
+/** A resilient client over one that answers 503 with `headers` once, then 200; `times` are the send times. */
+const busyOnce = (headers: Record<string, string>) =>
+  Effect.gen(function*() {
+    const times: Array<number> = []
+    const client = HttpClient.make((request) =>
+      Effect.clockWith((clock) => clock.currentTimeMillis).pipe(Effect.map((now) => {
+        times.push(now)
+        return HttpClientResponse.fromWeb(request, times.length === 1 ? new Response("busy", { status: 503, headers }) : new Response("ok"))
+      }))
+    )
+    const policy = { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" as const }, circuitBreaker: false as const }
+    return { resilient: yield* ResilientClient.make(client, { log: false, policy }), times }
+  })
+
 describe("ResilientClient deadlines (TestClock)", () => {
   it.effect("each attempt sends the time left; no attempt starts that could not start before the deadline", () =>
     Effect.gen(function*() {
@@ -232,17 +246,7 @@ describe("ResilientClient deadlines (TestClock)", () => {
 
   it.effect("a pushback with milliseconds is a hint the retry waits for", () =>
     Effect.gen(function*() {
-      const seen: Array<number> = []
-      const client = HttpClient.make((request) =>
-        Effect.clockWith((clock) => clock.currentTimeMillis).pipe(Effect.map((now) => {
-          seen.push(now)
-          return HttpClientResponse.fromWeb(
-            request,
-            seen.length === 1 ? new Response("busy", { status: 503, headers: { "x-retry-pushback": "250" } }) : new Response("ok")
-          )
-        }))
-      )
-      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" }, circuitBreaker: false } })
+      const { resilient, times: seen } = yield* busyOnce({ "x-retry-pushback": "250" })
       const fiber = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
@@ -294,17 +298,7 @@ describe("ResilientClient.layer", () => {
 describe("ResilientClient on the TestClock: hints, nested retries, interruption", () => {
   it.effect("Retry-After (seconds) sets the wait before the next attempt", () =>
     Effect.gen(function*() {
-      const times: Array<number> = []
-      const client = HttpClient.make((request) =>
-        Effect.clockWith((clock) => clock.currentTimeMillis).pipe(Effect.map((now) => {
-          times.push(now)
-          return HttpClientResponse.fromWeb(
-            request,
-            times.length === 1 ? new Response("busy", { status: 503, headers: { "retry-after": "2" } }) : new Response("ok")
-          )
-        }))
-      )
-      const resilient = yield* ResilientClient.make(client, { log: false, policy: { retry: { maxRetries: 2, initialDelay: 1, jitter: "none" }, circuitBreaker: false } })
+      const { resilient, times } = yield* busyOnce({ "retry-after": "2" })
       const fiber = yield* Effect.forkChild(resilient.get("http://upstream.test/"))
       yield* TestClock.adjust("1999 millis")
       assert.deepStrictEqual(times, [0])

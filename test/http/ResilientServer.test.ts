@@ -24,6 +24,17 @@ const forward = (next: Client, url: string, count: { n: number }) =>
     return result._tag === "Success" ? HttpServerResponse.text(result.success) : HttpServerResponse.text("downstream failed", { status: 503 })
   })
 
+/** A service that answers "done" and counts how often its handler ran. */
+const counted = (options: ResilientServer.Options) =>
+  Effect.gen(function*() {
+    const handled = { n: 0 }
+    const url = yield* service(Effect.sync(() => {
+      handled.n++
+      return HttpServerResponse.text("done")
+    }), options)
+    return { handled, url }
+  })
+
 describe("ResilientServer", () => {
   it.live("the deadline flows through two services: each handler sees the caller's time left", () =>
     Effect.gen(function*() {
@@ -53,12 +64,8 @@ describe("ResilientServer", () => {
 
   it.live("the inner service sheds a request that cannot finish in time: a fast 504, its handler never runs", () =>
     Effect.gen(function*() {
-      const handled = { n: 0 }
       // The inner service needs 30 s; the caller gives the whole chain 10 s.
-      const inner = yield* service(Effect.sync(() => {
-        handled.n++
-        return HttpServerResponse.text("done")
-      }), { minTimeLeft: "30 seconds" })
+      const { handled, url: inner } = yield* counted({ minTimeLeft: "30 seconds" })
       const outerCalls = { n: 0 }
       const toInner = yield* client({ policy: { retry: { maxRetries: 3, initialDelay: 1, jitter: "none" } } })
       const outer = yield* service(forward(toInner, inner, outerCalls))
@@ -72,11 +79,7 @@ describe("ResilientServer", () => {
 
   it.live("a request whose deadline has passed is shed with the pushback header; one without a deadline is served", () =>
     Effect.gen(function*() {
-      const handled = { n: 0 }
-      const url = yield* service(Effect.sync(() => {
-        handled.n++
-        return HttpServerResponse.text("done")
-      }), { shedStatus: 503 })
+      const { handled, url } = yield* counted({ shedStatus: 503 })
       const raw = yield* HttpClient.HttpClient
       const expired = yield* raw.execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("x-time-left-ms", "0")))
       assert.strictEqual(expired.status, 503)
