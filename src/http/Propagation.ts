@@ -79,12 +79,19 @@ export const defaultHeaders: HeaderNames = Schema.decodeUnknownSync(HeaderNames)
  * @category constructors
  */
 export const decodeHeaders = (input: HeaderNamesInput | undefined): Result.Result<HeaderNames, PolicyError> =>
-  Result.map(decodeOptions(HeaderNames, input ?? {}), (names) => ({
-    timeLeft: names.timeLeft.toLowerCase(),
-    attempt: names.attempt.toLowerCase(),
-    pushback: names.pushback.toLowerCase(),
-    idempotencyKey: names.idempotencyKey.toLowerCase()
-  }))
+  Result.map(decodeOptions(HeaderNames, input ?? {}), lowerCased)
+
+/**
+ * Decoded names in lower case, the form Effect's `Headers` keep them in.
+ *
+ * @internal
+ */
+export const lowerCased = (names: HeaderNames): HeaderNames => ({
+  timeLeft: names.timeLeft.toLowerCase(),
+  attempt: names.attempt.toLowerCase(),
+  pushback: names.pushback.toLowerCase(),
+  idempotencyKey: names.idempotencyKey.toLowerCase()
+})
 
 /**
  * What the server middleware learnt about the request being handled.

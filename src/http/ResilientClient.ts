@@ -200,17 +200,7 @@ const decode = (options: Options): Effect.Effect<Decoded, PolicyError> =>
     const policy = yield* Policy.decodePipeline(options.policy ?? Policy.presets.http).pipe(
       Effect.mapError((error) => new PolicyError({ issues: prefixIssues(["policy"], error.issues) }))
     )
-    const headers = data.success.headers
-    return {
-      ...data.success,
-      headers: {
-        timeLeft: headers.timeLeft.toLowerCase(),
-        attempt: headers.attempt.toLowerCase(),
-        pushback: headers.pushback.toLowerCase(),
-        idempotencyKey: headers.idempotencyKey.toLowerCase()
-      },
-      policy
-    }
+    return { ...data.success, headers: Propagation.lowerCased(data.success.headers), policy }
   })
 
 /**

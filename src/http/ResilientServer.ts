@@ -129,11 +129,7 @@ export const layerRouter = (options: Options = {}): Layer.Layer<never, never, Ht
   HttpRouter.middleware(middleware(options) as never, { global: true }) as Layer.Layer<never, never, HttpRouter.HttpRouter>
 
 const build = (options: typeof ServerOptions.Type): Middleware => {
-  const names = {
-    timeLeft: options.headers.timeLeft.toLowerCase(),
-    attempt: options.headers.attempt.toLowerCase(),
-    pushback: options.headers.pushback.toLowerCase()
-  }
+  const names = Propagation.lowerCased(options.headers)
   const minLeft = Duration.toMillis(options.minTimeLeft)
   const shed = () =>
     HttpServerResponse.empty({

@@ -3,6 +3,7 @@
 // middleware. Sockets are real, so these run on the live clock; assertions bound values, never
 // compare the timing of two events.
 import { assert, describe, it } from "@effect/vitest"
+import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option, Result, type Scope } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Deadline } from "../../src/index.ts"
@@ -24,6 +25,37 @@ const forward = (next: Client, url: string, count: { n: number }) =>
     return result._tag === "Success" ? HttpServerResponse.text(result.success) : HttpServerResponse.text("downstream failed", { status: 503 })
   })
 
+const clients = [
+  ["fetch", FetchHttpClient.layer],
+  ["node (undici)", NodeHttpClient.layerUndici]
+] as const
+
+// Caller (20 s total timeout) → outer → inner: each handler records the time it has left.
+const flows = Effect.gen(function*() {
+  const innerSeen: Array<{ header: string | undefined; left: number; attempt: number | undefined }> = []
+  const inner = yield* service(Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const incoming = yield* Propagation.CurrentIncoming
+    innerSeen.push({ header: request.headers["x-time-left-ms"], left: yield* leftMillis, attempt: incoming?.attempt })
+    return HttpServerResponse.text("inner")
+  }))
+  const toInner = yield* client({ policy: { retry: false } })
+  const outerLeft: Array<number> = []
+  const outer = yield* service(Effect.gen(function*() {
+    outerLeft.push(yield* leftMillis)
+    return HttpServerResponse.text(yield* Effect.flatMap(toInner.get(inner), (r) => r.text))
+  }).pipe(Effect.orDie))
+  const caller = yield* client({ policy: { retry: false, timeout: "20 seconds" } })
+  const response = yield* caller.get(outer)
+  assert.strictEqual(yield* response.text, "inner")
+  // The outer handler got at most the caller's 20 s, the inner at most what the outer had left.
+  assert.isTrue(outerLeft[0]! > 0 && outerLeft[0]! <= 20_000, `outer left ${outerLeft[0]}`)
+  const seen = innerSeen[0]!
+  assert.isTrue(Number(seen.header) > 0 && Number(seen.header) <= outerLeft[0]!, `inner header ${seen.header}`)
+  assert.isTrue(seen.left > 0 && seen.left <= Number(seen.header), `inner left ${seen.left}`)
+  assert.strictEqual(seen.attempt, 1)
+})
+
 /** A service that answers "done" and counts how often its handler ran. */
 const counted = (options: ResilientServer.Options) =>
   Effect.gen(function*() {
@@ -36,31 +68,10 @@ const counted = (options: ResilientServer.Options) =>
   })
 
 describe("ResilientServer", () => {
-  it.live("the deadline flows through two services: each handler sees the caller's time left", () =>
-    Effect.gen(function*() {
-      const innerSeen: Array<{ header: string | undefined; left: number; attempt: number | undefined }> = []
-      const inner = yield* service(Effect.gen(function*() {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const incoming = yield* Propagation.CurrentIncoming
-        innerSeen.push({ header: request.headers["x-time-left-ms"], left: yield* leftMillis, attempt: incoming?.attempt })
-        return HttpServerResponse.text("inner")
-      }))
-      const toInner = yield* client({ policy: { retry: false } })
-      const outerLeft: Array<number> = []
-      const outer = yield* service(Effect.gen(function*() {
-        outerLeft.push(yield* leftMillis)
-        return HttpServerResponse.text(yield* Effect.flatMap(toInner.get(inner), (r) => r.text))
-      }).pipe(Effect.orDie))
-      const caller = yield* client({ policy: { retry: false, timeout: "20 seconds" } })
-      const response = yield* caller.get(outer)
-      assert.strictEqual(yield* response.text, "inner")
-      // The outer handler got at most the caller's 20 s, the inner at most what the outer had left.
-      assert.isTrue(outerLeft[0]! > 0 && outerLeft[0]! <= 20_000, `outer left ${outerLeft[0]}`)
-      const seen = innerSeen[0]!
-      assert.isTrue(Number(seen.header) > 0 && Number(seen.header) <= outerLeft[0]!, `inner header ${seen.header}`)
-      assert.isTrue(seen.left > 0 && seen.left <= Number(seen.header), `inner left ${seen.left}`)
-      assert.strictEqual(seen.attempt, 1)
-    }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
+  for (const [clientName, clientLayer] of clients) {
+    it.live(`${clientName}: the deadline flows through two services: each handler sees the caller's time left`, () =>
+      flows.pipe(Effect.scoped, Effect.provide(clientLayer as Layer.Layer<HttpClient.HttpClient>)))
+  }
 
   it.live("the inner service sheds a request that cannot finish in time: a fast 504, its handler never runs", () =>
     Effect.gen(function*() {
