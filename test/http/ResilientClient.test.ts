@@ -146,6 +146,36 @@ for (const [clientName, clientLayer] of clients) {
         assert.strictEqual(server.seen.length, 2)
       }))
 
+    live("text() hands nothing over before the whole body: a body cut halfway is read again", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res, i) => {
+          if (i === 0) {
+            res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+            res.write("hel")
+            setTimeout(() => res.socket?.destroy(), 20)
+            return
+          }
+          reply(res, 200, { "content-type": "text/plain" }, "hello world")
+        })
+        const client = yield* resilient()
+        const response = yield* client.get(server.url)
+        assert.strictEqual(yield* response.text, "hello world")
+        assert.strictEqual(server.seen.length, 2)
+      }))
+
+    live("a POST's body is not read again: it fails as it is", () =>
+      Effect.gen(function*() {
+        const server = yield* loopback((_req, res) => {
+          res.writeHead(200, { "content-type": "text/plain", "content-length": "100" })
+          res.flushHeaders()
+          setTimeout(() => res.socket?.destroy(), 20)
+        })
+        const client = yield* resilient()
+        const response = yield* client.post(server.url)
+        assert.strictEqual((yield* Effect.flip(response.text))._tag, "HttpClientError")
+        assert.strictEqual(server.seen.length, 1)
+      }))
+
     live("a body that fails after its first byte is not retried, and the error says why", () =>
       Effect.gen(function*() {
         const server = yield* loopback((_req, res) => {
@@ -296,6 +326,16 @@ describe("ResilientClient.layer", () => {
 })
 
 describe("ResilientClient on the TestClock: hints, nested retries, interruption", () => {
+  it.effect("a pushback that is not a non-negative number means \"do not retry\"", () =>
+    Effect.gen(function*() {
+      for (const value of ["stop", "-1", "soon"]) {
+        const { resilient, times } = yield* busyOnce({ "x-retry-pushback": value })
+        const error = yield* Effect.flip(resilient.get("http://upstream.test/"))
+        assert.strictEqual(times.length, 1)
+        assert.isTrue(error._tag === "Permanent" && error.error instanceof ResilientClient.NotRetried && error.error.reason === "pushback")
+      }
+    }))
+
   it.effect("Retry-After (seconds) sets the wait before the next attempt", () =>
     Effect.gen(function*() {
       const { resilient, times } = yield* busyOnce({ "retry-after": "2" })

@@ -196,6 +196,33 @@ describe("ResilientServer.layerRouter", () => {
       ({ dispose }) => Effect.promise(dispose)
     ))
 
+  it.live("malformed headers are no deadline and a first attempt; they never fail the request", () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() =>
+        HttpRouter.toWebHandler(
+          Layer.mergeAll(
+            HttpRouter.add("GET", "/", Effect.gen(function*() {
+              const incoming = yield* Propagation.CurrentIncoming
+              return HttpServerResponse.text(`${incoming?.deadline}/${incoming?.attempt}`)
+            })),
+            ResilientServer.layerRouter()
+          ),
+          { disableLogger: true }
+        )
+      ),
+      ({ handler }) =>
+        Effect.gen(function*() {
+          for (const [left, attempt] of [["abc", "-3"], ["1e9", "two"], ["9".repeat(40), "0"], ["", "1.5"]] as const) {
+            const response = yield* Effect.promise(() =>
+              handler(new Request("http://localhost/", { headers: { "x-time-left-ms": left, "x-retry-attempt": attempt } }))
+            )
+            assert.strictEqual(response.status, 200)
+            assert.strictEqual(yield* Effect.promise(() => response.text()), "undefined/1")
+          }
+        }),
+      ({ dispose }) => Effect.promise(dispose)
+    ))
+
   it("bad options are a PolicyError naming the field", () => {
     const made = ResilientServer.make({ shedStatus: 500 as never, minTimeLeft: -1 })
     assert.isTrue(Result.isFailure(made))
