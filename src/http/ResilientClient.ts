@@ -196,11 +196,17 @@ type Decoded = typeof ClientOptions.Type & { readonly policy: Policy.PipelinePol
 const decode = (options: Options): Effect.Effect<Decoded, PolicyError> =>
   Effect.gen(function*() {
     const data = decodeOptions(ClientOptions, options, ["policy", "isRetryable", "circuitKey"])
-    if (Result.isFailure(data)) return yield* data.failure
-    const policy = yield* Policy.decodePipeline(options.policy ?? Policy.presets.http).pipe(
-      Effect.mapError((error) => new PolicyError({ issues: prefixIssues(["policy"], error.issues) }))
-    )
-    return { ...data.success, headers: Propagation.lowerCased(data.success.headers), policy }
+    const policy = Policy.decodePipelineResult(options.policy ?? Policy.presets.http)
+    // Every bad field in one error: the options' and the policy's (under `policy`).
+    if (Result.isFailure(data) || Result.isFailure(policy)) {
+      return yield* new PolicyError({
+        issues: [
+          ...(Result.isFailure(data) ? data.failure.issues : []),
+          ...(Result.isFailure(policy) ? prefixIssues(["policy"], policy.failure.issues) : [])
+        ]
+      })
+    }
+    return { ...data.success, headers: Propagation.lowerCased(data.success.headers), policy: policy.success }
   })
 
 /**

@@ -205,6 +205,7 @@ describe("ResilientClient options", () => {
       assert.strictEqual(error._tag, "PolicyError")
       assert.match(error.message, /retryable/)
       assert.match(error.message, /headers\.attempt/)
+      assert.match(error.message, /policy\.retry\.maxRetries/)
     }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
 })
 
