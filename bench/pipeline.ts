@@ -1,6 +1,6 @@
 /**
  * Happy-path cost of a whole pipeline (Resilience.make): retry + budget + breaker + telemetry,
- * then with an attempt timeout, a bulkhead or a total timeout added, beside cockatiel's `wrap(retry, breaker)`.
+ * then with an attempt timeout and a bulkhead added, beside cockatiel's `wrap(retry, breaker)`.
  */
 import { ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleAll, retry, wrap } from "cockatiel"
 import { Effect, Scope } from "effect"
@@ -15,7 +15,6 @@ const full = make({ ...Policy.presets.http, budget: { type: "tokenBucket" } }).e
 const fullRatio = make({ ...Policy.presets.http, budget: { type: "ratio" } }).execute(one)
 const withBulkhead = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, bulkhead: { maxConcurrent: 100 } }).execute(one)
 const withTimeout = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, attemptTimeout: "5 seconds" }).execute(one)
-const withTotal = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, timeout: "5 seconds" }).execute(one)
 const guarded = make({ ...Policy.presets.http, budget: { type: "tokenBucket" }, attemptTimeout: "5 seconds", bulkhead: { maxConcurrent: 100 } }).execute(one)
 const asyncOne = async () => 1
 const cockatiel = wrap(
@@ -32,8 +31,7 @@ export const pipelineGroups: ReadonlyArray<Group> = [
       { name: "http preset: retry + ratio budget + breaker + telemetry", run: () => Effect.runPromise(fullRatio) },
       { name: "… + bulkhead", run: () => Effect.runPromise(withBulkhead) },
       { name: "… + attempt timeout", run: () => Effect.runPromise(withTimeout) },
-      { name: "… + attempt timeout + bulkhead", run: () => Effect.runPromise(guarded) },
-      { name: "… + total timeout (sets the call's deadline)", run: () => Effect.runPromise(withTotal) }
+      { name: "… + attempt timeout + bulkhead", run: () => Effect.runPromise(guarded) }
     ]
   },
   {
