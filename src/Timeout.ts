@@ -51,27 +51,34 @@ const validDuration = (input: Duration.Input): Duration.Duration | PolicyError =
     : new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) })
 }
 
-// Both bounds: interrupt `self` after `input` (or when the call's deadline comes first) and fail with
-// the verdict `timedOut` builds. The timer is built once; the deadline is read per call, where a
-// timer is armed anyway. An invalid duration makes the effect die with a PolicyError (a combinator
-// has no error channel of its own).
+// Both bounds: interrupt `self` after `input` and fail with the verdict `timedOut` builds. An invalid
+// duration makes the effect die with a PolicyError (a combinator has no error channel of its own).
 const bounded = <A, E, R, F>(
   self: Effect.Effect<A, E, R>,
   input: Duration.Input,
-  setsDeadline: boolean,
-  timedOut: (duration: Duration.Duration, byDeadline: boolean) => F
+  timedOut: (duration: Duration.Duration) => F
 ): Effect.Effect<A, E | F, R> => {
   const duration = validDuration(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
+  return Effect.timeoutOrElse(self, { duration, orElse: () => Effect.fail(timedOut(duration)) })
+}
+
+// Either bound inside the call's deadline (internal/deadline.ts). The timer is built once; per call
+// the deadline is read (a timer is armed anyway), and only one sooner than the bound replaces it
+// with the time left, expiring as scope "deadline". A total timeout sets the deadline it enforces.
+const withinDeadline = <A, E, R, F>(
+  self: Effect.Effect<A, E, R>,
+  input: Duration.Input,
+  setsDeadline: boolean,
+  timedOut: (duration: Duration.Duration) => F
+): Effect.Effect<A, E | F | Permanent<TimeoutExceeded>, R> => {
+  const duration = validDuration(input)
+  if (duration instanceof PolicyError) return Effect.die(duration)
   const millis = Duration.toMillis(duration)
-  const inner = setsDeadline ? settingDeadline(self, millis) : self
-  const own = Effect.timeoutOrElse(inner, { duration, orElse: () => Effect.fail(timedOut(duration, false)) })
-  return boundedBy(own, millis, (left) => {
-    const bound = Duration.millis(Math.max(0, left))
+  const own = bounded(setsDeadline ? settingDeadline(self, millis) : self, duration, timedOut)
+  return boundedBy<A, E | F | Permanent<TimeoutExceeded>, R>(own, millis, (left) =>
     // No time left before the deadline: what cannot finish is never started.
-    if (left <= 0) return Effect.fail(timedOut(bound, true))
-    return Effect.timeoutOrElse(self, { duration: bound, orElse: () => Effect.fail(timedOut(bound, true)) })
-  })
+    left <= 0 ? Effect.fail(deadlinePassed(Duration.zero)) : bounded(self, Duration.millis(left), deadlinePassed))
 }
 
 // A bound cut short by the deadline is the caller's time running out: nothing retries it.
@@ -113,10 +120,8 @@ export const attempt: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | AttemptTimedOut, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | AttemptTimedOut, R> =>
-  bounded(self, input, false, (duration, byDeadline) =>
-    byDeadline
-      ? deadlinePassed(duration)
-      : new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
+  withinDeadline(self, input, false, (duration) =>
+    new Transient({ error: new TimeoutExceeded({ duration, scope: "attempt" }), kind: "Timeout", retryAfter: undefined })))
 
 /**
  * Bounds a whole call, retries and backoff included: past `duration` everything inside is
@@ -149,5 +154,4 @@ export const total: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, input: Duration.Input): Effect.Effect<A, E | Permanent<TimeoutExceeded>, R> =>
-  bounded(self, input, true, (duration, byDeadline) =>
-    byDeadline ? deadlinePassed(duration) : new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))
+  withinDeadline(self, input, true, (duration) => new Permanent({ error: new TimeoutExceeded({ duration, scope: "total" }), kind: "Timeout" })))
