@@ -1,20 +1,34 @@
 /**
  * CircuitBreakerStore: circuits shared by every process of a fleet, kept in Redis. Provide
  * `layer(options)` and every breaker made in its scope (`CircuitBreaker.make`, `keyed`) keeps its
- * circuit there: each admission and each counted outcome is one atomic Lua script call (EVALSHA)
- * that runs the very transition function of the in-memory breaker, with time from Redis `TIME`,
- * so client clocks do not matter. Half-open probes are counted across processes, and each probe
- * slot is a named lease that expires if its process dies. An admission that got no reply within
- * `storeTimeout` is released by name, so a late reply never holds a probe slot. Keys are
- * `prefix + breaker name` and expire after `idleTimeToLive` without calls.
+ * circuit there. The shared state changes only through one Lua script that runs the very
+ * transition function of the in-memory breaker, with time from Redis `TIME`, so client clocks do
+ * not matter. Half-open probes are counted across processes, and each probe slot is a named lease
+ * that expires if its process dies. Keys are `prefix + breaker name` and expire after
+ * `idleTimeToLive` without a script call.
  *
- * When Redis is down or slower than `storeTimeout`, calls fail open (`onStoreError: "allow"`:
- * this process's in-memory circuit decides, counting locally) or closed (`"reject"`); the outage
- * is logged once, and Redis is tried again every `retryStoreAfter` until it answers.
+ * Two consistency modes:
+ *
+ * * `"nearCache"` (the default): each process keeps a replica of each circuit. Closed admissions
+ *   are decided locally (no round trip); outcomes are aggregated and flushed at most once per
+ *   `flushInterval` per circuit, only when there is something to say, and at once when a failure
+ *   could trip the shared circuit. The script publishes every transition on a Redis channel and
+ *   every flush reply carries the shared state, so an opening reaches every process within about
+ *   one flush interval; an open replica rejects locally until its period ends. Half-open probes,
+ *   `isolate` and `reset` are script calls as in strict mode. If the subscription breaks (checked
+ *   by a ping every `heartbeat`), replicas poll every `flushInterval` until it is back.
+ * * `"strict"`: each admission and each counted outcome is one script call (EVALSHA), exact
+ *   counting at one round trip per call.
+ *
+ * An admission that got no reply within `storeTimeout` is released by name, so a late reply never
+ * holds a probe slot. When Redis is down or slower than `storeTimeout`, calls fail open
+ * (`onStoreError: "allow"`: this process's in-memory circuit decides, counting locally) or closed
+ * (`"reject"`); the outage is logged once, and Redis is tried again every `retryStoreAfter` until
+ * it answers.
  *
  * @since 0.1.0
  */
-import { type Clock, type Context, Duration, Effect, Layer, Result, Schema } from "effect"
+import { type Clock, type Context, Deferred, Duration, Effect, Layer, Queue, Result, Schedule, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
 import * as Stores from "../CircuitBreakerStore.ts"
 import * as M from "../internal/breaker/machine.ts"
@@ -25,14 +39,16 @@ import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import * as S from "../internal/redis/breakerScript.ts"
 import { Guard } from "../internal/redis/guard.ts"
+import { NearCircuit } from "../internal/redis/nearCircuit.ts"
 import { decodeOptions } from "../internal/strict.ts"
 
 const DEFAULT_PREFIX = "resilience:breaker:"
 
 /**
- * The store's options as data: `prefix` (`"resilience:breaker:"`), `probeLease` (30 seconds),
- * `idleTimeToLive` (1 hour), `onStoreError` (`"allow"`), `storeTimeout` (100 millis) and
- * `retryStoreAfter` (1 second). `make` decodes its options through it.
+ * The store's options as data: `prefix` (`"resilience:breaker:"`), `consistency`
+ * (`"nearCache"`), `flushInterval` (20 millis), `heartbeat` (1 second), `probeLease` (30
+ * seconds), `idleTimeToLive` (1 hour), `onStoreError` (`"allow"`), `storeTimeout` (100 millis)
+ * and `retryStoreAfter` (1 second). `make` decodes its options through it.
  *
  * @example
  * ```ts
@@ -45,6 +61,9 @@ const DEFAULT_PREFIX = "resilience:breaker:"
  */
 export const StorePolicy = Schema.Struct({
   prefix: withDefault(Schema.String, DEFAULT_PREFIX),
+  consistency: withDefault(Schema.Literals(["nearCache", "strict"]), "nearCache"),
+  flushInterval: withDefault(PositiveDelay, "20 millis"),
+  heartbeat: withDefault(PositiveDelay, "1 second"),
   probeLease: withDefault(PositiveDelay, "30 seconds"),
   idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
   onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
@@ -61,6 +80,15 @@ export const StorePolicy = Schema.Struct({
 export interface Options {
   /** Prepended to each breaker's name to make its key. Default `"resilience:breaker:"`. */
   readonly prefix?: string | undefined
+  /**
+   * `"nearCache"`: closed admissions decided in this process, outcomes flushed in batches;
+   * `"strict"`: one script call per admission and per counted outcome. Default `"nearCache"`.
+   */
+  readonly consistency?: "nearCache" | "strict" | undefined
+  /** Near cache: a circuit's outcomes are flushed at most this often (a possible trip: at once); replicas poll this often while the subscription is down. Default 20 millis. */
+  readonly flushInterval?: Duration.Input | undefined
+  /** Near cache: how often the subscription is checked (a ping through it); a ping not back by the next one means it is down. Default 1 second. */
+  readonly heartbeat?: Duration.Input | undefined
   /** How long a half-open probe holds its slot if its process never reports back. Default 30 seconds. */
   readonly probeLease?: Duration.Input | undefined
   /** A closed circuit's key is dropped after this long without calls. Default 1 hour. */
@@ -76,6 +104,9 @@ export interface Options {
 /** Resolved options, in milliseconds. */
 interface Resolved {
   readonly prefix: string
+  readonly consistency: "nearCache" | "strict"
+  readonly flushInterval: number
+  readonly heartbeat: number
   readonly lease: number
   readonly idle: number
   readonly onStoreError: "allow" | "reject"
@@ -89,6 +120,9 @@ const resolve = (options: Options): Resolved | PolicyError => {
   const policy = decoded.success
   return {
     prefix: policy.prefix,
+    consistency: policy.consistency,
+    flushInterval: Duration.toMillis(policy.flushInterval),
+    heartbeat: Duration.toMillis(policy.heartbeat),
     lease: Duration.toMillis(policy.probeLease),
     idle: Duration.toMillis(policy.idleTimeToLive),
     onStoreError: policy.onStoreError,
@@ -125,22 +159,11 @@ class RedisCircuit implements StoredCircuit {
     this.fallback = new MemoryCircuit(config, clock)
     this.encoded = S.encodeConfig(config)
     this.windowed = M.hasWindows(config)
-    this.guard = new Guard({
-      what: `breaker ${name}`,
-      timeout: store.resolved.timeout,
-      retryEvery: store.resolved.retryEvery,
-      fallback: store.resolved.onStoreError === "allow"
-        ? "failing open (this process's circuit decides)"
-        : "failing closed (calls rejected)"
-    }, clock)
+    this.guard = guardOf(store, name, clock)
   }
 
   call(code: S.Code, ticket = 0, slow = false, retryAfter: number | undefined = undefined, lease = ""): Effect.Effect<S.Reply, unknown> {
-    const { resolved, run } = this.store
-    return Effect.provideContext(
-      run(this.key, code, ticket, slow, retryAfter, undefined, this.encoded, resolved.lease, resolved.idle, lease),
-      this.store.context
-    )
+    return scriptCall(this.store, this.key, this.encoded, code, ticket, slow, retryAfter, lease, "")
   }
 
   /** Runs one event through the guard; `undefined` while Redis is unavailable. */
@@ -202,7 +225,144 @@ interface StoreContext {
   readonly context: Context.Context<never>
   /** Names this store's probe leases apart from other processes'. */
   readonly id: string
+  /** Where the script publishes transitions. */
+  readonly channel: string
 }
+
+const guardOf = (store: StoreContext, name: string, clock: Clock.Clock): Guard =>
+  new Guard({
+    what: `breaker ${name}`,
+    timeout: store.resolved.timeout,
+    retryEvery: store.resolved.retryEvery,
+    fallback: store.resolved.onStoreError === "allow"
+      ? "failing open (this process's circuit decides)"
+      : "failing closed (calls rejected)"
+  }, clock)
+
+const scriptCall = (
+  store: StoreContext,
+  key: string,
+  encoded: string,
+  code: S.Code,
+  ticket: number,
+  slow: boolean,
+  retryAfter: number | undefined,
+  lease: string,
+  runs: string
+): Effect.Effect<S.Reply, unknown> => {
+  const { resolved, run } = store
+  return Effect.provideContext(
+    run(key, code, ticket, slow, retryAfter, undefined, encoded, resolved.lease, resolved.idle, lease, store.channel, runs),
+    store.context
+  )
+}
+
+/** The channel a store's script publishes transitions on (one per prefix). */
+const channelOf = (prefix: string): string => `${prefix}~transitions`
+
+/**
+ * The near cache's moving parts, one set per store: the replicas by key (to deliver published
+ * transitions), a ticker that flushes dirty replicas every `flushInterval` (and polls every
+ * replica while the subscription is down), a queue of urgent flushes, and the subscription with
+ * its heartbeat.
+ */
+const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
+  Effect.gen(function*() {
+    const { resolved } = store
+    const replicas = new Map<string, Set<NearCircuit>>()
+    const dirty = new Set<NearCircuit>()
+    const urgent = yield* Queue.unbounded<NearCircuit>()
+    let subscribed = false
+    let pingSent = 0
+    let pingSeen = 0
+    let nextLease = 0
+    const each = (f: (replica: NearCircuit) => Effect.Effect<void>, of: Iterable<NearCircuit>) =>
+      Effect.forEach(Array.from(of), f, { concurrency: "unbounded", discard: true })
+    const all = () => Array.from(replicas.values(), (set) => Array.from(set)).flat()
+    const tick = Effect.suspend(() => {
+      const due = Array.from(dirty)
+      dirty.clear()
+      const flushes = each((r) => r.flush, due)
+      // Unavailable replicas poll (the guard spaces the attempts); all of them while the subscription is down.
+      const polled = subscribed ? all().filter((r) => r.unavailable) : all()
+      return Effect.andThen(flushes, each((r) => r.poll, polled))
+    })
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(resolved.flushInterval), tick)))
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(urgent), (r) => Effect.forkChild(r.flush))))
+    const onMessage = (message: string) => {
+      if (message.startsWith("~ping ")) {
+        const [, id, n] = message.split(" ")
+        if (id === store.id) {
+          const seen = Number(n)
+          // Back after a gap: what was published meanwhile is lost, read every circuit once.
+          const catchUp = !subscribed
+          pingSeen = seen
+          subscribed = true
+          return catchUp
+        }
+        return false
+      }
+      const [key = "", encoded = "", at = "0", from = "", reason = ""] = message.split("\n")
+      const set = replicas.get(key)
+      if (set !== undefined) for (const r of set) r.onMessage(encoded, Number(at), reason, from)
+      return false
+    }
+    const ready = yield* Deferred.make<void>()
+    const listen = Effect.scoped(Effect.gen(function*() {
+      const queue = yield* redis.subscribe(store.channel)
+      yield* Deferred.succeed(ready, undefined)
+      // Subscribed (the queue fails if the connection is lost for good): confirmed by the first ping's echo.
+      subscribed = true
+      while (true) {
+        const message = yield* Queue.take(queue)
+        if (onMessage(message.message)) yield* each((r) => r.poll, all())
+      }
+    })).pipe(
+      Effect.catchCause(() => Effect.sync(() => (subscribed = false))),
+      Effect.andThen(Deferred.succeed(ready, undefined)),
+      Effect.andThen(Effect.sleep(resolved.heartbeat))
+    )
+    yield* Effect.forkScoped(Effect.forever(listen))
+    const ping = Effect.suspend(() => {
+      // The last ping did not come back through the subscription: it is down until one does.
+      if (pingSeen < pingSent) subscribed = false
+      pingSent++
+      return redis.send("PUBLISH", store.channel, `~ping ${store.id} ${pingSent}`).pipe(
+        Effect.timeoutOption(resolved.timeout),
+        Effect.result,
+        // No answer: every replica falls back (or rejects) until its own poll gets one, as a call would.
+        Effect.map((result) => {
+          if (result._tag === "Failure" || result.success._tag === "None") for (const r of all()) r.markUnavailable()
+        })
+      )
+    })
+    yield* Effect.forkScoped(Effect.repeat(ping, Schedule.spaced(resolved.heartbeat)).pipe(Effect.delay(resolved.heartbeat)))
+    // Wait (bounded) for the first subscription attempt, so a store starts with its channel open.
+    yield* Deferred.await(ready).pipe(Effect.timeoutOption(resolved.timeout))
+    return {
+      circuit: (name: string, config: CircuitConfig, clock: Clock.Clock): StoredCircuit => {
+        const key = resolved.prefix + name
+        const encoded = S.encodeConfig(config)
+        const replica: NearCircuit = new NearCircuit(config, clock, guardOf(store, name, clock), {
+          call: (code, ticket, slow, retryAfter, lease, runs) => scriptCall(store, key, encoded, code, ticket, slow, retryAfter, lease, runs),
+          onStoreError: resolved.onStoreError,
+          nextLease: () => `${store.id}.${nextLease++}`,
+          dirty: (r, now) => {
+            if (now) Queue.offerUnsafe(urgent, r)
+            else dirty.add(r)
+          },
+          forget: (r) => {
+            const set = replicas.get(key)
+            if (set !== undefined && set.delete(r) && set.size === 0) replicas.delete(key)
+          }
+        })
+        const set = replicas.get(key)
+        if (set === undefined) replicas.set(key, new Set([replica]))
+        else set.add(replica)
+        return replica
+      }
+    }
+  })
 
 /**
  * A Redis store, over Effect's `Redis` service (for Node, `NodeRedis.layer` from
@@ -228,7 +388,7 @@ interface StoreContext {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreakerStore["Service"], PolicyError, Redis.Redis> =>
+export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreakerStore["Service"], PolicyError, Redis.Redis | Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = resolve(options)
     if (!("prefix" in resolved)) return yield* Effect.fail(resolved)
@@ -237,8 +397,10 @@ export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreaker
       resolved,
       run: redis.eval(S.script),
       context: yield* Effect.context<never>(),
-      id: Math.random().toString(36).slice(2, 10)
+      id: Math.random().toString(36).slice(2, 10),
+      channel: channelOf(resolved.prefix)
     }
+    if (resolved.consistency === "nearCache") return yield* nearCache(store, redis)
     return {
       circuit: (name: string, config: CircuitConfig, clock: Clock.Clock): StoredCircuit =>
         new RedisCircuit(store, resolved.prefix + name, config, clock, name)

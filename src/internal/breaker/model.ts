@@ -199,6 +199,17 @@ export interface LocalCircuit {
   readonly recordAt: (token: Token, outcome: Outcome, now: number) => Change | undefined
   /** Whether forgetting the circuit now loses nothing: a fresh circuit would behave the same. */
   readonly forgettable: (now: number) => boolean
+  /**
+   * Only closed admissions and rejections are decided here (`admitClosed`, `rejectsAt`): every
+   * other admission (a half-open probe, a circuit whose state is not known yet) and its outcome
+   * go through the store's `admit` and `record`. A near-cache replica of a shared circuit.
+   */
+  readonly remoteAdmission?: boolean | undefined
+  /**
+   * After `recordClosed`: an effect to run before the call returns when its outcome must reach a
+   * shared store now (a failure that could trip the shared circuit), with the change it caused.
+   */
+  readonly mustShare?: (() => Effect.Effect<Change | undefined> | undefined) | undefined
 }
 
 /**
