@@ -191,6 +191,8 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   recordClosed(outcome: Outcome, now: number): Change | undefined {
     if (this.fallingBack) return this.fallback.recordClosed(outcome, now)
     const bits = bitsOf(outcome)
+    // A success that changes nothing (the breaker skips calling for it on its own fast path) is not sent.
+    if (bits === 0 && this.quietSuccess()) return this.takeChange()
     if (bits >= 0 && this.shared !== undefined && this.shared._tag === "Closed") this.pend(this.shared, bits, outcome)
     return this.takeChange()
   }
