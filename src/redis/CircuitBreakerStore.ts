@@ -275,6 +275,8 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
     let subscribed = false
     let pingSent = 0
     let pingSeen = 0
+    /** The number of the last transition published on the channel that this store knows of. */
+    let lastSeq: number | undefined = undefined
     let nextLease = 0
     const each = (f: (replica: NearCircuit) => Effect.Effect<void>, of: Iterable<NearCircuit>) =>
       Effect.forEach(Array.from(of), f, { concurrency: "unbounded", discard: true })
@@ -302,10 +304,16 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
         }
         return false
       }
-      const [key = "", encoded = "", at = "0", from = "", reason = ""] = message.split("\n")
+      const [key = "", encoded = "", at = "0", from = "", reason = "", seq = "0"] = message.split("\n")
       const set = replicas.get(key)
       if (set !== undefined) for (const r of set) r.onMessage(encoded, Number(at), reason, from)
-      return false
+      return numbered(Number(seq))
+    }
+    /** Notes a transition's number; true when one before it never arrived (read every circuit again). */
+    const numbered = (seq: number): boolean => {
+      const missed = lastSeq !== undefined && seq > lastSeq + 1
+      if (lastSeq === undefined || seq > lastSeq) lastSeq = seq
+      return missed
     }
     const ready = yield* Deferred.make<void>()
     const listen = Effect.scoped(Effect.gen(function*() {
@@ -323,11 +331,23 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       Effect.andThen(Effect.sleep(resolved.heartbeat))
     )
     yield* Effect.forkScoped(Effect.forever(listen))
+    // The heartbeat: how many transitions were published (any this store missed while its
+    // subscription was reconnecting is read back at once), and a ping through the subscription.
     const ping = Effect.suspend(() => {
       // The last ping did not come back through the subscription: it is down until one does.
       if (pingSeen < pingSent) subscribed = false
       pingSent++
-      return redis.send("PUBLISH", store.channel, `~ping ${store.id} ${pingSent}`).pipe(
+      const check = Effect.flatMap(redis.send<string | null>("GET", store.channel), (count) => {
+        // Published, not received: the subscription lost it (or it is still on its way: one extra read).
+        const n = Number(count ?? 0)
+        const missed = lastSeq !== undefined && n > lastSeq
+        if (lastSeq === undefined || n > lastSeq) lastSeq = n
+        return Effect.andThen(
+          redis.send("PUBLISH", store.channel, `~ping ${store.id} ${pingSent}`),
+          missed ? each((r) => r.poll, all()) : Effect.void
+        )
+      })
+      return check.pipe(
         Effect.timeoutOption(resolved.timeout),
         Effect.result,
         // No answer: every replica falls back (or rejects) until its own poll gets one, as a call would.
@@ -337,8 +357,16 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       )
     })
     yield* Effect.forkScoped(Effect.repeat(ping, Schedule.spaced(resolved.heartbeat)).pipe(Effect.delay(resolved.heartbeat)))
-    // Wait (bounded) for the first subscription attempt, so a store starts with its channel open.
+    // Wait (bounded) for the first subscription attempt, so a store starts with its channel open,
+    // and learn how many transitions were published before it.
     yield* Deferred.await(ready).pipe(Effect.timeoutOption(resolved.timeout))
+    yield* redis.send<string | null>("GET", store.channel).pipe(
+      Effect.timeoutOption(resolved.timeout),
+      Effect.map((count) => {
+        if (count._tag === "Some") lastSeq = Number(count.value ?? 0)
+      }),
+      Effect.ignore
+    )
     return {
       circuit: (name: string, config: CircuitConfig, clock: Clock.Clock): StoredCircuit => {
         const key = resolved.prefix + name

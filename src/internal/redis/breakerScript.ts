@@ -454,8 +454,10 @@ local fromTag = ""
 if reason ~= nil then
   fromTag = state.tag
   -- key, state, time, from-tag, reason: what a replica needs to adopt the state and announce the change.
+  -- Numbered (KEYS[2] counts the prefix's transitions), so a replica that missed one knows it.
   if channel ~= "" then
-    redis.call("PUBLISH", channel, key .. "\\n" .. encoded .. "\\n" .. fmt(now) .. "\\n" .. fromTag .. "\\n" .. reason)
+    local seq = redis.call("INCR", KEYS[2])
+    redis.call("PUBLISH", channel, key .. "\\n" .. encoded .. "\\n" .. fmt(now) .. "\\n" .. fromTag .. "\\n" .. reason .. "\\n" .. seq)
   end
 end
 return { encoded, fromTag, reason or "", fmt(outTicket), fmt(now) }
@@ -469,7 +471,8 @@ export type Code = "A" | "S" | "W" | "F" | "I" | "T" | "H" | "X" | "R" | "G" | "
 
 /**
  * The breaker script: key, event code, ticket, failure-was-slow, retry-after hint, explicit now,
- * config, lease, idle, lease id, the channel transitions are published on, and a flush's runs.
+ * config, lease, idle, lease id, the channel transitions are published on (and the key that
+ * numbers them), and a flush's runs.
  */
 export const script = Redis.script(
   (
@@ -487,6 +490,7 @@ export const script = Redis.script(
     runs: string = ""
   ) => [
     key,
+    ...(channel === "" ? [] : [channel]),
     code,
     String(ticket),
     slow ? "1" : "0",
@@ -499,7 +503,8 @@ export const script = Redis.script(
     channel,
     runs
   ],
-  { lua, numberOfKeys: 1 }
+  // With a channel, its name is also the key counting the transitions published on it.
+  { lua, numberOfKeys: (...params) => (params[10] === undefined || params[10] === "" ? 1 : 2) }
 ).withReturnType<Reply>()
 
 /** How many openings of the `openFor` schedule are sent; later openings reuse the last (as the breaker expands schedules). */
