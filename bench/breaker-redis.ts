@@ -105,7 +105,7 @@ const traffic = (processes: number, failureEvery: number | undefined, consistenc
     }
     const fleet = yield* Effect.forEach(Array.from({ length: processes }), () =>
       Effect.gen(function*() {
-        const context = yield* Layer.build(CircuitBreakerStore.layer({ prefix, consistency, flushInterval: FLUSH }).pipe(Layer.provideMerge(redisLayer())))
+        const context = yield* Layer.build(CircuitBreakerStore.layer({ prefix, consistency, flushInterval: FLUSH, storeTimeout: "5 seconds" }).pipe(Layer.provideMerge(redisLayer())))
         return yield* CircuitBreaker.make(options).pipe(Effect.provide(context))
       }))
     yield* resetStats
@@ -132,10 +132,16 @@ const traffic = (processes: number, failureEvery: number | undefined, consistenc
 const staleness = (consistency: "nearCache" | "strict") =>
   Effect.gen(function*() {
     const prefix = `bench:stale:${consistency}:${Math.random()}:`
-    const options: CircuitBreaker.Options = { name: "dep", log: false, trip: CircuitBreaker.consecutive(5), openFor: "1 minute" }
+    // A rate rule: every outcome counts in both modes, so both trip when a quarter of the calls fail.
+    const options: CircuitBreaker.Options = {
+      name: "dep",
+      log: false,
+      trip: CircuitBreaker.failureRate({ threshold: 0.2, minimumCalls: 20, window: 40 }),
+      openFor: "1 minute"
+    }
     const fleet = yield* Effect.forEach([0, 1, 2, 3], () =>
       Effect.gen(function*() {
-        const context = yield* Layer.build(CircuitBreakerStore.layer({ prefix, consistency, flushInterval: FLUSH }).pipe(Layer.provideMerge(redisLayer())))
+        const context = yield* Layer.build(CircuitBreakerStore.layer({ prefix, consistency, flushInterval: FLUSH, storeTimeout: "5 seconds" }).pipe(Layer.provideMerge(redisLayer())))
         return yield* CircuitBreaker.make(options).pipe(Effect.provide(context))
       }))
     let down = false
@@ -150,7 +156,8 @@ const staleness = (consistency: "nearCache" | "strict") =>
       })
     const loop = (i: number) =>
       Effect.gen(function*() {
-        while (firstRejection[i] === undefined) {
+        const deadline = Date.now() + 10_000
+        while (firstRejection[i] === undefined && Date.now() < deadline) {
           const r = yield* Effect.result(fleet[i]!.execute(dependency(i)))
           if (r._tag === "Failure" && r.failure === "down") {
             // a failed call; keep going
@@ -191,7 +198,7 @@ const program = Effect.gen(function*() {
       console.log(`| ${processes} | ${label} | ${cell(strict)} | ${cell(near)} | ${cell(rated)} | ${near.ms.toFixed(0)} ms |`)
     }
   }
-  console.log("\n### Staleness: 4 processes at ~1 000 calls/s each; process 0's calls start failing and trip consecutive(5); the others still succeed\n")
+  console.log("\n### Staleness: 4 processes at ~1 000 calls/s each; process 0's calls start failing and trip failureRate(20 % of the last 40 calls); the others still succeed\n")
   console.log("| store | runs | time until every process rejects (max over runs) | mean per process | calls let through after the opening (max) |")
   console.log("|---|---:|---:|---:|---:|")
   for (const consistency of ["nearCache", "strict"] as const) {

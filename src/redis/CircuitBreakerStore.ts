@@ -28,7 +28,7 @@
  *
  * @since 0.1.0
  */
-import { type Clock, type Context, Deferred, Duration, Effect, Layer, Queue, Result, Schedule, Schema, type Scope } from "effect"
+import { type Clock, type Context, Deferred, Duration, Effect, Exit, Layer, Queue, Result, Schedule, Schema, Scope } from "effect"
 import { Redis } from "effect/persistence"
 import * as Stores from "../CircuitBreakerStore.ts"
 import * as M from "../internal/breaker/machine.ts"
@@ -289,8 +289,6 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       const polled = subscribed ? all().filter((r) => r.unavailable) : all()
       return Effect.andThen(flushes, each((r) => r.poll, polled))
     })
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(resolved.flushInterval), tick)))
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(urgent), (r) => Effect.forkChild(r.flush))))
     const onMessage = (message: string) => {
       if (message.startsWith("~ping ")) {
         const [, id, n] = message.split(" ")
@@ -315,8 +313,7 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       if (lastSeq === undefined || seq > lastSeq) lastSeq = seq
       return missed
     }
-    const ready = yield* Deferred.make<void>()
-    const listen = Effect.scoped(Effect.gen(function*() {
+    const listen = (ready: Deferred.Deferred<void>) => Effect.scoped(Effect.gen(function*() {
       const queue = yield* redis.subscribe(store.channel)
       yield* Deferred.succeed(ready, undefined)
       // Subscribed (the queue fails if the connection is lost for good): confirmed by the first ping's echo.
@@ -330,7 +327,6 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       Effect.andThen(Deferred.succeed(ready, undefined)),
       Effect.andThen(Effect.sleep(resolved.heartbeat))
     )
-    yield* Effect.forkScoped(Effect.forever(listen))
     // The heartbeat: how many transitions were published (any this store missed while its
     // subscription was reconnecting is read back at once), and a ping through the subscription.
     const ping = Effect.suspend(() => {
@@ -356,18 +352,49 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
         })
       )
     })
-    yield* Effect.forkScoped(Effect.repeat(ping, Schedule.spaced(resolved.heartbeat)).pipe(Effect.delay(resolved.heartbeat)))
-    // Wait (bounded) for the first subscription attempt, so a store starts with its channel open,
-    // and learn how many transitions were published before it.
-    yield* Deferred.await(ready).pipe(Effect.timeoutOption(resolved.timeout))
-    yield* redis.send<string | null>("GET", store.channel).pipe(
-      Effect.timeoutOption(resolved.timeout),
-      Effect.map((count) => {
-        if (count._tag === "Some") lastSeq = Number(count.value ?? 0)
+    /** The background work: the ticker, urgent flushes, the subscription and the heartbeat. */
+    const machinery = Effect.gen(function*() {
+      yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(resolved.flushInterval), tick)))
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(urgent), (r) => Effect.forkChild(r.flush))))
+      const ready = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(Effect.forever(listen(ready)))
+      yield* Effect.forkScoped(Effect.repeat(ping, Schedule.spaced(resolved.heartbeat)).pipe(Effect.delay(resolved.heartbeat)))
+      // Wait (bounded) for the first subscription attempt, so a store starts with its channel
+      // open, and learn how many transitions were published before it.
+      yield* Deferred.await(ready).pipe(Effect.timeoutOption(resolved.timeout))
+      yield* redis.send<string | null>("GET", store.channel).pipe(
+        Effect.timeoutOption(resolved.timeout),
+        Effect.map((count) => {
+          if (count._tag === "Some") lastSeq = Number(count.value ?? 0)
+        }),
+        Effect.ignore
+      )
+    })
+    // It runs while anyone holds the store: its own scope and every breaker made with it (a store
+    // provided to `CircuitBreaker.make` alone would otherwise stop when `make` returns).
+    let holders = 0
+    let running: Scope.Closeable | undefined
+    const retain: Effect.Effect<void, never, Scope.Scope> = Effect.acquireRelease(
+      Effect.suspend(() => {
+        holders++
+        if (running !== undefined) return Effect.void
+        return Effect.flatMap(Scope.make(), (scope) => {
+          running = scope
+          return Scope.provide(machinery, scope)
+        })
       }),
-      Effect.ignore
+      () =>
+        Effect.suspend(() => {
+          holders--
+          const scope = running
+          if (holders > 0 || scope === undefined) return Effect.void
+          running = undefined
+          return Scope.close(scope, Exit.void)
+        })
     )
+    yield* retain
     return {
+      retain,
       circuit: (name: string, config: CircuitConfig, clock: Clock.Clock): StoredCircuit => {
         const key = resolved.prefix + name
         const encoded = S.encodeConfig(config)

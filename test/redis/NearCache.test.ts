@@ -64,6 +64,23 @@ describe("near-cache Redis breaker store", () => {
       assert.strictEqual(stats.rejections, 1)
     }).pipe(Effect.scoped), 30_000)
 
+  it.effect("a failure that could trip while the ticker's flush is on its way waits for it, then flushes: the next call is rejected", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("race")
+      const counts: Counts = { evals: 0, sends: 0 }
+      const breaker = yield* processWith(prefix, { name: "api", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }, countingRedis(counts))
+      yield* breaker.execute(Effect.succeed("learn"))
+      yield* Effect.flip(breaker.execute(Effect.fail("e1")))
+      yield* Effect.flip(breaker.execute(Effect.fail("e2")))
+      // The tick sends the two failures; its reply cannot be here before the next line runs.
+      yield* TestClock.adjust(FLUSH)
+      assert.strictEqual(counts.evals, 2, "the ticker's flush is on its way")
+      yield* Effect.flip(breaker.execute(Effect.fail("e3")))
+      assert.strictEqual(counts.evals, 3, "then the failing call's own flush")
+      assert.strictEqual((yield* stored("api", prefix)).tag, "Open")
+      assert.isTrue(yield* rejects(breaker))
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("four processes: an opening caused by three of them reaches all four within one flush interval", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("fleet")

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { Clock, Effect } from "effect"
+import type { Clock, Effect, Scope } from "effect"
 import type * as W from "../window.ts"
 
 /**
@@ -250,4 +250,9 @@ export interface Stats {
 /** The store service's shape. */
 export interface StoreService {
   readonly circuit: (name: string, config: CircuitConfig, clock: Clock.Clock) => StoredCircuit
+  /**
+   * A store with background work (flushing, listening) keeps it running while the scope this
+   * runs in is open: each breaker made with the store runs it in its own scope.
+   */
+  readonly retain?: Effect.Effect<void, never, Scope.Scope> | undefined
 }

@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import { Deferred, Effect, Exit } from "effect"
 import * as M from "../breaker/machine.ts"
 import { MemoryCircuit } from "../breaker/memory.ts"
 import type { Admission, Change, CircuitConfig, LocalCircuit, Outcome, Signal, Snapshot, StoredCircuit, Token } from "../breaker/model.ts"
@@ -82,6 +82,10 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   pendingFailures = 0
   pendingSlow = 0
   flushing = false
+  /** What the flush on its way says, until its reply is adopted (`couldTrip` counts it). */
+  flying: { readonly cleared: boolean; readonly trailing: number; readonly calls: number; readonly failures: number; readonly slow: number } | undefined = undefined
+  /** Completed when the flush on its way has its reply (or gave up). */
+  inFlight: Deferred.Deferred<void> | undefined = undefined
   /** A pending failure could trip the shared circuit: its call flushes before it returns (`mustShare`). */
   urgent = false
   /** Flushes sent (the store's counters and tests read it). */
@@ -117,15 +121,11 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   adopt(state: M.State, at: number, change: Change | undefined, own: boolean): void {
     this.unavailable = false
     if (!own && at < this.sharedAt) return
-    const before = this.shared
     this.shared = state
     this.sharedAt = at
     this.localUntil = state._tag === "Open" ? this.now() + Math.max(0, state.until - at) : 0
+    // A state learned by a poll carries no reason: it is adopted, not announced (no invented reason).
     if (change !== undefined) this.unannounced = change
-    else if (before !== undefined && before._tag !== state._tag && state._tag !== "Closed") {
-      // Learned by a poll (no reason known): announced as the machine would name it.
-      this.unannounced = { from: before._tag, to: state._tag, at: state.since, reason: state._tag === "Isolated" ? "Isolated" : "OpenElapsed" }
-    }
     // Outcomes of a closed period the fleet has left are fenced by the script anyway: drop them.
     if (this.runs.length > 0 && (state._tag !== "Closed" || state.generation !== this.pendingGen)) this.clearPending()
   }
@@ -229,22 +229,33 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   mustShare(): Effect.Effect<Change | undefined> | undefined {
     if (!this.urgent) return undefined
     this.urgent = false
-    return Effect.map(this.flush, () => this.takeChange())
+    // A flush already on its way (the ticker's) carries older outcomes: wait for it, then send ours.
+    const inFlight = this.inFlight
+    const flush = Effect.map(this.flush, () => this.takeChange())
+    return inFlight === undefined ? flush : Effect.andThen(Deferred.await(inFlight), flush)
   }
 
-  /** Whether the shared circuit, as last seen plus the pending outcomes, would meet a trip rule. */
+  /**
+   * Whether the shared circuit, as last seen plus the outcomes of the flush on its way plus the
+   * pending ones, would meet a trip rule.
+   */
   couldTrip(shared: M.Closed): boolean {
     const rules = this.config.rules
+    const f = this.flying
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!
       if (rule._tag === "Consecutive") {
-        if ((this.cleared ? 0 : shared.failures) + this.trailing >= rule.failures) return true
+        let before = shared.failures
+        if (f !== undefined) before = f.cleared ? f.trailing : before + f.trailing
+        if ((this.cleared ? 0 : before) + this.trailing >= rule.failures) return true
         continue
       }
       const seen = totalsOf(shared.windows?.[i])
-      const calls = seen.calls + this.pendingCalls
+      const calls = seen.calls + this.pendingCalls + (f?.calls ?? 0)
       if (calls < rule.minimumCalls) continue
-      const bad = rule._tag === "FailureRate" ? seen.failures + this.pendingFailures : seen.slow + this.pendingSlow
+      const bad = rule._tag === "FailureRate"
+        ? seen.failures + this.pendingFailures + (f?.failures ?? 0)
+        : seen.slow + this.pendingSlow + (f?.slow ?? 0)
       if (bad / calls >= rule.threshold) return true
     }
     return false
@@ -298,8 +309,11 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
       const runs = this.runs
       const gen = this.pendingGen
       const hint = this.hint
+      this.flying = { cleared: this.cleared, trailing: this.trailing, calls: this.pendingCalls, failures: this.pendingFailures, slow: this.pendingSlow }
       this.clearPending()
       this.flushing = true
+      const done = Deferred.makeUnsafe<void>()
+      this.inFlight = done
       this.flushes++
       return this.run("M", gen, false, hint, "", runs.join(" ")).pipe(
         Effect.map((step) => {
@@ -314,6 +328,9 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
         }),
         Effect.ensuring(Effect.sync(() => {
           this.flushing = false
+          this.flying = undefined
+          this.inFlight = undefined
+          Deferred.doneUnsafe(done, Exit.void)
           // Outcomes recorded meanwhile wait for the next tick; one that could trip goes now.
           if (this.runs.length > 0) this.host.dirty(this, this.shared?._tag === "Closed" && this.couldTrip(this.shared))
         }))
