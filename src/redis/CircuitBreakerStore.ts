@@ -463,8 +463,10 @@ export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreaker
   })
 
 /**
- * Provides circuits shared through Redis to every breaker made in its scope: each admission and
- * each counted outcome is one atomic script call, half-open probes are counted fleet-wide.
+ * Provides circuits shared through Redis to every breaker made in its scope: by default a near
+ * cache (closed calls decided in the process, outcomes flushed in batches, transitions learned
+ * from the script's publications), or with `consistency: "strict"` one atomic script call per
+ * admission and per counted outcome; half-open probes are counted fleet-wide in both.
  *
  * @example
  * ```ts
