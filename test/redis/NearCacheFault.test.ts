@@ -4,7 +4,7 @@
 // closed, one log line per outage, recovery by itself). Assertions are about outcomes; waits are
 // bounded conditions, never durations.
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger } from "effect"
+import { Effect, Exit, Fiber, Layer, Logger, Scope } from "effect"
 import { Redis } from "effect/persistence"
 import { inject } from "vitest"
 import { CircuitBreaker } from "../../src/index.ts"
@@ -76,6 +76,32 @@ describe("near-cache store: faults", () => {
     assert.isTrue(outcome.after, "the local circuit counted the failure while Redis was paused")
     assert.isTrue(outcome.interrupted)
     assert.isTrue(outcome.back, "the store recovered by itself")
+  }, 60_000)
+
+  it("the store's scope closed while its ticker's flush waits on a paused Redis: the close returns, the shared state stays whole", async () => {
+    const s = await server()
+    const prefix = uniquePrefix("closing")
+    const outcome = await Effect.runPromise(Effect.gen(function*() {
+      // The connection outlives the store (closing a node-redis client waits for its replies).
+      const redis = yield* Layer.build(redisLayer(s.port))
+      const scope = yield* Scope.make()
+      const breaker = yield* Effect.gen(function*() {
+        const store = yield* Layer.build(CircuitBreakerStore.layer({ prefix, flushInterval: "20 millis", storeTimeout: "30 seconds", heartbeat: "1 minute" }))
+        return yield* CircuitBreaker.make({ name: "z", trip: CircuitBreaker.consecutive(3), log: false }).pipe(Effect.provide(store))
+      }).pipe(Effect.provide(redis), Scope.provide(scope))
+      yield* breaker.execute(Effect.succeed("learn"))
+      s.process.kill("SIGSTOP")
+      yield* Effect.flip(breaker.execute(Effect.fail("e1"))) // cannot trip alone: left to the ticker
+      yield* Effect.sleep("100 millis") // several ticks: the flush is on its way to the paused server
+      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.timeout("10 seconds"), Effect.as(true))
+      s.process.kill("SIGCONT")
+      const after = yield* CircuitBreakerStore.read("z", { prefix }).pipe(Effect.orDie)
+      return { closed, after }
+    }).pipe(Effect.scoped, Effect.provide(redisLayer(s.port))))
+    assert.isTrue(outcome.closed, "closing did not wait for the paused server")
+    // The interrupted flush was sent: Redis applied it once when it resumed, or not at all.
+    assert.strictEqual(outcome.after.tag, "Closed")
+    assert.match(outcome.after.raw ?? "", /^C \S+ 0 0 0 [01] /)
   }, 60_000)
 
   it("subscription killed (CLIENT KILL TYPE pubsub) as the circuit opens: the heartbeat finds it and the replica catches up", async () => {

@@ -114,13 +114,14 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   // ------------------------------------------------------------------------------------------
 
   /**
-   * Adopts a state read from Redis at Redis time `at` (from a reply or a published transition).
-   * `own`: a reply to this replica's own call, adopted even if older news arrived meanwhile (a
-   * key that expired restarts its generations).
+   * Adopts a state read from Redis at Redis time `at` (from a reply or a published transition),
+   * unless newer news arrived first (a reply and a publication travel on different connections).
+   * Time orders them, not the generation: a key that expired restarts its generations.
    */
-  adopt(state: M.State, at: number, change: Change | undefined, own: boolean): void {
+  adopt(state: M.State, at: number, change: Change | undefined): void {
     this.unavailable = false
-    if (!own && at < this.sharedAt) return
+    const known = this.shared
+    if (at < this.sharedAt || (at === this.sharedAt && known !== undefined && state.generation < known.generation)) return
     this.shared = state
     this.sharedAt = at
     this.localUntil = state._tag === "Open" ? this.now() + Math.max(0, state.until - at) : 0
@@ -145,7 +146,7 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
       return undefined
     }
     const decoded = S.decodeReply(reply, this.config)
-    this.adopt(decoded.step[0], decoded.now, decoded.step[1], true)
+    this.adopt(decoded.step[0], decoded.now, decoded.step[1])
     return decoded.step
   }
 
@@ -155,7 +156,7 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
     const change: Change | undefined = reason === ""
       ? undefined
       : { from: S.tagOf(from), to: state._tag, at, reason: reason as Change["reason"] }
-    this.adopt(state, at, change, false)
+    this.adopt(state, at, change)
   }
 
   takeChange(): Change | undefined {
