@@ -103,6 +103,33 @@ describe("near-cache Redis breaker store", () => {
       assert.deepStrictEqual(counts.map((c) => c.evals), [2, 2, 2, 1])
     }).pipe(Effect.scoped), 30_000)
 
+  it.effect("consecutive failures: a success in another process clears them, as in strict mode", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("clear")
+      const options: CircuitBreaker.Options = { name: "q", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }
+      const a = yield* processWith(prefix, options, redisLayer())
+      const b = yield* processWith(prefix, options, redisLayer())
+      yield* a.execute(Effect.succeed("learn"))
+      yield* b.execute(Effect.succeed("learn"))
+      yield* Effect.flip(a.execute(Effect.fail("e1")))
+      yield* TestClock.adjust(FLUSH)
+      assert.isTrue(yield* waitFor(() => Effect.map(stored("q", prefix), (s) => /^C \S+ 0 0 0 1 /.test(s.raw ?? ""))))
+      // The script announced that the circuit started counting: b's successes are sent from then on.
+      const cleared = yield* waitFor(() =>
+        Effect.gen(function*() {
+          yield* b.execute(Effect.succeed("ok"))
+          yield* TestClock.adjust(FLUSH)
+          return /^C \S+ 0 0 0 0 /.test((yield* stored("q", prefix)).raw ?? "")
+        }).pipe(Effect.orDie))
+      assert.isTrue(cleared, "b's success reached Redis and cleared the failure")
+      // F (a), S (b), F, F (a): three failures, not consecutive: still closed, as in strict mode.
+      yield* Effect.flip(a.execute(Effect.fail("e2")))
+      yield* Effect.flip(a.execute(Effect.fail("e3")))
+      yield* TestClock.adjust(FLUSH)
+      assert.isTrue(yield* waitFor(() => Effect.map(stored("q", prefix), (s) => /^C \S+ 0 0 0 2 /.test(s.raw ?? ""))))
+      assert.strictEqual(yield* a.execute(Effect.succeed("still closed")), "still closed")
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("subscription down: a replica polls every flush interval and rejects after the next tick", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("deaf")

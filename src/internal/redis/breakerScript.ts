@@ -284,6 +284,8 @@ end
 local raw = redis.call("GET", key)
 local state = decode(raw)
 local dirty = raw == false
+-- A closed circuit that starts counting failures is announced too (see the end).
+local failuresBefore = state.failures
 
 -- \`count\` closed-state outcomes of one kind (the machine's onClosedOutcome, applied count times):
 -- successes at once (they never trip a rule), failures and slow calls one by one, each followed by
@@ -451,14 +453,15 @@ if ev ~= "G" then
   end
 end
 local fromTag = ""
-if reason ~= nil then
-  fromTag = state.tag
-  -- key, state, time, from-tag, reason: what a replica needs to adopt the state and announce the change.
-  -- Numbered (KEYS[2] counts the prefix's transitions), so a replica that missed one knows it.
-  if channel ~= "" then
-    local seq = redis.call("INCR", KEYS[2])
-    redis.call("PUBLISH", channel, key .. "\\n" .. encoded .. "\\n" .. fmt(now) .. "\\n" .. fromTag .. "\\n" .. reason .. "\\n" .. seq)
-  end
+if reason ~= nil then fromTag = state.tag end
+-- Published: every transition, and a closed circuit whose consecutive failures leave 0 (so that
+-- replicas which saw none send their next successes, which clear them, as in strict mode).
+-- key, state, time, from-tag, reason: what a replica needs to adopt the state and announce the
+-- change. Numbered (KEYS[2] counts the publications), so a replica that missed one knows it.
+local counting = reason == nil and nextState.tag == "C" and failuresBefore == 0 and nextState.failures > 0
+if channel ~= "" and (reason ~= nil or counting) then
+  local seq = redis.call("INCR", KEYS[2])
+  redis.call("PUBLISH", channel, key .. "\\n" .. encoded .. "\\n" .. fmt(now) .. "\\n" .. fromTag .. "\\n" .. (reason or "") .. "\\n" .. seq)
 end
 return { encoded, fromTag, reason or "", fmt(outTicket), fmt(now) }
 `
