@@ -271,6 +271,8 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
     const { resolved } = store
     const replicas = new Map<string, Set<NearCircuit>>()
     const dirty = new Set<NearCircuit>()
+    /** Replicas Redis did not answer (polled until it does). */
+    const down = new Set<NearCircuit>()
     const urgent = yield* Queue.unbounded<NearCircuit>()
     let subscribed = false
     let pingSent = 0
@@ -286,8 +288,8 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
       dirty.clear()
       const flushes = each((r) => r.flush, due)
       // Unavailable replicas poll (the guard spaces the attempts); all of them while the subscription is down.
-      const polled = subscribed ? all().filter((r) => r.unavailable) : all()
-      return Effect.andThen(flushes, each((r) => r.poll, polled))
+      for (const r of down) if (!r.unavailable) down.delete(r)
+      return Effect.andThen(flushes, each((r) => r.poll, subscribed ? down : all()))
     })
     const onMessage = (message: string) => {
       if (message.startsWith("~ping ")) {
@@ -402,11 +404,16 @@ const nearCache = (store: StoreContext, redis: Redis.Redis["Service"]) =>
           call: (code, ticket, slow, retryAfter, lease, runs) => scriptCall(store, key, encoded, code, ticket, slow, retryAfter, lease, runs),
           onStoreError: resolved.onStoreError,
           nextLease: () => `${store.id}.${nextLease++}`,
+          down: (r) => {
+            down.add(r)
+          },
           dirty: (r, now) => {
             if (now) Queue.offerUnsafe(urgent, r)
             else dirty.add(r)
           },
           forget: (r) => {
+            down.delete(r)
+            dirty.delete(r)
             const set = replicas.get(key)
             if (set !== undefined && set.delete(r) && set.size === 0) replicas.delete(key)
           }

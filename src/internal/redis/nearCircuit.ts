@@ -29,6 +29,8 @@ export interface Host {
   readonly nextLease: () => string
   /** Asks for a flush of this replica (pending outcomes to share). `urgent`: now, not on the next tick. */
   readonly dirty: (replica: NearCircuit, urgent: boolean) => void
+  /** Redis did not answer this replica: poll it on the ticks until it does. */
+  readonly down: (replica: NearCircuit) => void
   /** The replica is dropped (its keyed circuit was evicted): stop sending it the fleet's transitions. */
   readonly forget: (replica: NearCircuit) => void
 }
@@ -135,6 +137,7 @@ export class NearCircuit implements StoredCircuit, LocalCircuit {
   markUnavailable(): void {
     if (this.unavailable) return
     this.unavailable = true
+    this.host.down(this)
     const shared = this.shared
     if (shared !== undefined && shared._tag === "Closed") this.fallback.state = { ...shared, windows: undefined }
   }
