@@ -161,6 +161,23 @@ describe("near-cache Redis breaker store", () => {
       // No clock movement was needed: the changes travelled by publication only.
     }).pipe(Effect.scoped), 30_000)
 
+  it.effect("keyed circuits: a replica evicted and made again asks Redis first, so it sees an opening made meanwhile", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("keyed")
+      const context = yield* Layer.build(CircuitBreakerStore.layer({ prefix, flushInterval: FLUSH, storeTimeout: "20 seconds" }).pipe(Layer.provideMerge(redisLayer())))
+      const keyed = yield* CircuitBreaker.keyed({ name: "host", maxCircuits: 1, trip: CircuitBreaker.consecutive(1), openFor: "10 seconds", log: false }).pipe(
+        Effect.provide(context)
+      )
+      assert.strictEqual(yield* keyed.execute("a", Effect.succeed("a")), "a")
+      assert.strictEqual(yield* keyed.execute("b", Effect.succeed("b")), "b") // at the cap: "a" (closed, quiet) makes room
+      assert.strictEqual(yield* keyed.size, 1)
+      const other = yield* processWith(prefix, { name: "host/a", trip: CircuitBreaker.consecutive(1), openFor: "10 seconds", log: false }, redisLayer())
+      yield* other.execute(Effect.succeed("learn"))
+      yield* Effect.flip(other.execute(Effect.fail("down")))
+      const again = yield* Effect.flip(keyed.execute("a", Effect.succeed("a")))
+      assert.strictEqual(again._tag, "BreakerOpen")
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("options: strict decoding names every bad path", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(CircuitBreakerStore.make({
