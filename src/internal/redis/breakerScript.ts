@@ -147,7 +147,16 @@ end
 -- The same as \`count\` records of one outcome: a time window adds them to its head bucket at once.
 local function recordN(w, bits, count)
   if w.kind == 1 then
-    for _ = 1, count do record(w, bits) end
+    if count < w.size then
+      for _ = 1, count do record(w, bits) end
+      return
+    end
+    -- As many as the window holds or more: it is all this outcome, the ring turned count times.
+    for i = 1, w.size do w.outcomes[i] = bits end
+    w.calls = w.size
+    w.failures = isFailed(bits) * w.size
+    w.slow = isSlow(bits) * w.size
+    w.nextSlot = (w.nextSlot + count) % w.size
     return
   end
   advance(w)
