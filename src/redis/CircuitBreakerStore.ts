@@ -1,38 +1,52 @@
 /**
  * CircuitBreakerStore: circuits shared by every process of a fleet, kept in Redis. Provide
  * `layer(options)` and every breaker made in its scope (`CircuitBreaker.make`, `keyed`) keeps its
- * circuit there: each admission and each counted outcome is one atomic Lua script call (EVALSHA)
- * that runs the very transition function of the in-memory breaker, with time from Redis `TIME`,
- * so client clocks do not matter. Half-open probes are counted across processes, and each probe
- * slot is a named lease that expires if its process dies. An admission that got no reply within
- * `storeTimeout` is released by name, so a late reply never holds a probe slot. Keys are
- * `prefix + breaker name` and expire after `idleTimeToLive` without calls.
+ * circuit there. The shared state changes only through one Lua script that runs the very
+ * transition function of the in-memory breaker, with time from Redis `TIME`, so client clocks do
+ * not matter. Half-open probes are counted across processes, and each probe slot is a named lease
+ * that expires if its process dies. Keys are `prefix + breaker name` and expire after
+ * `idleTimeToLive` without a script call.
  *
- * When Redis is down or slower than `storeTimeout`, calls fail open (`onStoreError: "allow"`:
- * this process's in-memory circuit decides, counting locally) or closed (`"reject"`); the outage
- * is logged once, and Redis is tried again every `retryStoreAfter` until it answers.
+ * Two consistency modes:
+ *
+ * * `"nearCache"` (the default): each process keeps a replica of each circuit. Closed admissions
+ *   are decided locally (no round trip); outcomes are aggregated and flushed at most once per
+ *   `flushInterval` per circuit, only when there is something to say, and at once when a failure
+ *   could trip the shared circuit. The script publishes every transition on a Redis channel and
+ *   every flush reply carries the shared state, so an opening reaches every process within about
+ *   one flush interval; an open replica rejects locally until its period ends. Half-open probes,
+ *   `isolate` and `reset` are script calls as in strict mode. If the subscription breaks (checked
+ *   by a ping every `heartbeat`), replicas poll every `flushInterval` until it is back.
+ * * `"strict"`: each admission and each counted outcome is one script call (EVALSHA), exact
+ *   counting at one round trip per call.
+ *
+ * An admission that got no reply within `storeTimeout` is released by name, so a late reply never
+ * holds a probe slot. When Redis is down or slower than `storeTimeout`, calls fail open
+ * (`onStoreError: "allow"`: this process's in-memory circuit decides, counting locally) or closed
+ * (`"reject"`); the outage is logged once, and Redis is tried again every `retryStoreAfter` until
+ * it answers.
  *
  * @since 0.1.0
  */
-import { type Clock, type Context, Duration, Effect, Layer, Result, Schema } from "effect"
+import { type Clock, Duration, Effect, Layer, Result, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
 import * as Stores from "../CircuitBreakerStore.ts"
-import * as M from "../internal/breaker/machine.ts"
-import { MemoryCircuit } from "../internal/breaker/memory.ts"
-import type { Admission, Change, CircuitConfig, Outcome, Signal, Snapshot, StoredCircuit, Token } from "../internal/breaker/model.ts"
-import { signalEvents, toEvent, toPublic } from "../internal/breaker/translate.ts"
+import type { CircuitConfig, StoredCircuit } from "../internal/breaker/model.ts"
 import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import * as S from "../internal/redis/breakerScript.ts"
-import { Guard } from "../internal/redis/guard.ts"
+import { nearCache } from "../internal/redis/nearStore.ts"
+import { channelOf, type Resolved, type StoreContext } from "../internal/redis/storeContext.ts"
+import { RedisCircuit } from "../internal/redis/strictCircuit.ts"
 import { decodeOptions } from "../internal/strict.ts"
 
 const DEFAULT_PREFIX = "resilience:breaker:"
 
 /**
- * The store's options as data: `prefix` (`"resilience:breaker:"`), `probeLease` (30 seconds),
- * `idleTimeToLive` (1 hour), `onStoreError` (`"allow"`), `storeTimeout` (100 millis) and
- * `retryStoreAfter` (1 second). `make` decodes its options through it.
+ * The store's options as data: `prefix` (`"resilience:breaker:"`), `consistency`
+ * (`"nearCache"`), `flushInterval` (20 millis), `heartbeat` (1 second), `probeLease` (30
+ * seconds), `idleTimeToLive` (1 hour), `onStoreError` (`"allow"`), `storeTimeout` (100 millis)
+ * and `retryStoreAfter` (1 second). `make` decodes its options through it.
  *
  * @example
  * ```ts
@@ -45,6 +59,9 @@ const DEFAULT_PREFIX = "resilience:breaker:"
  */
 export const StorePolicy = Schema.Struct({
   prefix: withDefault(Schema.String, DEFAULT_PREFIX),
+  consistency: withDefault(Schema.Literals(["nearCache", "strict"]), "nearCache"),
+  flushInterval: withDefault(PositiveDelay, "20 millis"),
+  heartbeat: withDefault(PositiveDelay, "1 second"),
   probeLease: withDefault(PositiveDelay, "30 seconds"),
   idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
   onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
@@ -61,6 +78,15 @@ export const StorePolicy = Schema.Struct({
 export interface Options {
   /** Prepended to each breaker's name to make its key. Default `"resilience:breaker:"`. */
   readonly prefix?: string | undefined
+  /**
+   * `"nearCache"`: closed admissions decided in this process, outcomes flushed in batches;
+   * `"strict"`: one script call per admission and per counted outcome. Default `"nearCache"`.
+   */
+  readonly consistency?: "nearCache" | "strict" | undefined
+  /** Near cache: a circuit's outcomes are flushed at most this often (a possible trip: at once); replicas poll this often while the subscription is down. Default 20 millis. */
+  readonly flushInterval?: Duration.Input | undefined
+  /** Near cache: how often the subscription is checked (a ping through it); a ping not back by the next one means it is down. Default 1 second. */
+  readonly heartbeat?: Duration.Input | undefined
   /** How long a half-open probe holds its slot if its process never reports back. Default 30 seconds. */
   readonly probeLease?: Duration.Input | undefined
   /** A closed circuit's key is dropped after this long without calls. Default 1 hour. */
@@ -73,135 +99,21 @@ export interface Options {
   readonly retryStoreAfter?: Duration.Input | undefined
 }
 
-/** Resolved options, in milliseconds. */
-interface Resolved {
-  readonly prefix: string
-  readonly lease: number
-  readonly idle: number
-  readonly onStoreError: "allow" | "reject"
-  readonly timeout: number
-  readonly retryEvery: number
-}
-
 const resolve = (options: Options): Resolved | PolicyError => {
   const decoded = decodeOptions(StorePolicy, options)
   if (Result.isFailure(decoded)) return decoded.failure
   const policy = decoded.success
   return {
     prefix: policy.prefix,
+    consistency: policy.consistency,
+    flushInterval: Duration.toMillis(policy.flushInterval),
+    heartbeat: Duration.toMillis(policy.heartbeat),
     lease: Duration.toMillis(policy.probeLease),
     idle: Duration.toMillis(policy.idleTimeToLive),
     onStoreError: policy.onStoreError,
     timeout: Duration.toMillis(policy.storeTimeout),
     retryEvery: Duration.toMillis(policy.retryStoreAfter)
   }
-}
-
-/** The fencing token of an admission: by Redis (its ticket and probe lease) or, while Redis is unavailable, by the local circuit. */
-type RedisToken =
-  | { readonly remote: true; readonly ticket: number; readonly lease: string; readonly quiet: boolean }
-  | { readonly remote: false; readonly token: Token }
-
-const toToken = (token: RedisToken): Token => token as unknown as Token
-const fromToken = (token: Token): RedisToken => token as unknown as RedisToken
-
-/** One circuit kept in Redis, with this process's in-memory circuit as the fallback while Redis is unavailable. */
-class RedisCircuit implements StoredCircuit {
-  readonly local = undefined
-  readonly fallback: MemoryCircuit
-  readonly guard: Guard
-  readonly encoded: string
-  /** A success changes nothing in a closed circuit without failures when no rule keeps a window or times calls. */
-  readonly windowed: boolean
-  nextLease = 0
-  readonly store: StoreContext
-  readonly key: string
-  readonly config: CircuitConfig
-
-  constructor(store: StoreContext, key: string, config: CircuitConfig, clock: Clock.Clock, name: string) {
-    this.store = store
-    this.key = key
-    this.config = config
-    this.fallback = new MemoryCircuit(config, clock)
-    this.encoded = S.encodeConfig(config)
-    this.windowed = M.hasWindows(config)
-    this.guard = new Guard({
-      what: `breaker ${name}`,
-      timeout: store.resolved.timeout,
-      retryEvery: store.resolved.retryEvery,
-      fallback: store.resolved.onStoreError === "allow"
-        ? "failing open (this process's circuit decides)"
-        : "failing closed (calls rejected)"
-    }, clock)
-  }
-
-  call(code: S.Code, ticket = 0, slow = false, retryAfter: number | undefined = undefined, lease = ""): Effect.Effect<S.Reply, unknown> {
-    const { resolved, run } = this.store
-    return Effect.provideContext(
-      run(this.key, code, ticket, slow, retryAfter, undefined, this.encoded, resolved.lease, resolved.idle, lease),
-      this.store.context
-    )
-  }
-
-  /** Runs one event through the guard; `undefined` while Redis is unavailable. */
-  apply(code: S.Code, ticket = 0, slow = false, retryAfter: number | undefined = undefined, lease = "", abandoned?: Effect.Effect<unknown, unknown>) {
-    return Effect.map(
-      this.guard.run(this.call(code, ticket, slow, retryAfter, lease), abandoned),
-      (reply) => (reply === undefined ? undefined : S.decodeReply(reply, this.config))
-    )
-  }
-
-  get admit(): Effect.Effect<Admission> {
-    return Effect.suspend(() => {
-      const lease = `${this.store.id}.${this.nextLease++}`
-      // An admission that got no reply in time may still be applied later: release its slot by name.
-      const release = Effect.timeout(this.call("L", 0, false, undefined, lease), this.store.resolved.lease)
-      return Effect.map(this.apply("A", 0, false, undefined, lease, release), (reply): Admission => {
-        if (reply === undefined) {
-          if (this.store.resolved.onStoreError === "reject") return { _tag: "Rejected", retryAfterMillis: undefined, change: undefined }
-          const local = this.fallback.admitAt(this.fallback.clock.currentTimeMillisUnsafe())
-          return local._tag === "Rejected" ? local : { ...local, token: toToken({ remote: false, token: local.token }) }
-        }
-        const [state, change, ticket] = reply.step
-        if (ticket === -1) return { _tag: "Rejected", retryAfterMillis: M.retryAfter(state, reply.now), change }
-        const quiet = state._tag === "Closed" && state.failures === 0 && !this.windowed
-        return { _tag: "Admitted", token: toToken({ remote: true, ticket, lease, quiet }), probe: state._tag === "HalfOpen", change }
-      })
-    })
-  }
-
-  record(token: Token, outcome: Outcome): Effect.Effect<Change | undefined> {
-    const t = fromToken(token)
-    if (!t.remote) return this.fallback.record(t.token, outcome)
-    if (t.quiet && outcome._tag === "Success" && !outcome.slow) return Effect.succeed(undefined)
-    const event = toEvent(t.ticket, outcome)
-    const [code, ticket, slow, retryAfter] = S.encodeEvent(event)
-    return Effect.map(this.apply(code, ticket, slow, retryAfter, t.lease), (reply) => reply?.step[1])
-  }
-
-  signal(signal: Signal): Effect.Effect<Change | undefined> {
-    const [code] = S.encodeEvent(signalEvents[signal])
-    const remote = Effect.map(this.apply(code), (reply) => reply?.step[1])
-    // A reset also clears what this process counted while Redis was unavailable.
-    return signal === "Reset" ? Effect.tap(remote, () => this.fallback.signal("Reset")) : remote
-  }
-
-  get read(): Effect.Effect<Snapshot> {
-    return Effect.flatMap(this.apply("T"), (reply) => {
-      if (reply === undefined) return this.fallback.read
-      const state = reply.step[0]
-      return Effect.succeed({ state: toPublic(state), now: reply.now, rates: M.rates(state, this.config, reply.now), change: reply.step[1] })
-    })
-  }
-}
-
-/** What every circuit of one store shares. */
-interface StoreContext {
-  readonly resolved: Resolved
-  readonly run: (...args: Parameters<typeof S.script["params"]>) => Effect.Effect<S.Reply, Redis.RedisError>
-  readonly context: Context.Context<never>
-  /** Names this store's probe leases apart from other processes'. */
-  readonly id: string
 }
 
 /**
@@ -228,7 +140,7 @@ interface StoreContext {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreakerStore["Service"], PolicyError, Redis.Redis> =>
+export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreakerStore["Service"], PolicyError, Redis.Redis | Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = resolve(options)
     if (!("prefix" in resolved)) return yield* Effect.fail(resolved)
@@ -237,8 +149,10 @@ export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreaker
       resolved,
       run: redis.eval(S.script),
       context: yield* Effect.context<never>(),
-      id: Math.random().toString(36).slice(2, 10)
+      id: Math.random().toString(36).slice(2, 10),
+      channel: channelOf(resolved.prefix)
     }
+    if (resolved.consistency === "nearCache") return yield* nearCache(store, redis)
     return {
       circuit: (name: string, config: CircuitConfig, clock: Clock.Clock): StoredCircuit =>
         new RedisCircuit(store, resolved.prefix + name, config, clock, name)
@@ -246,8 +160,10 @@ export const make = (options: Options = {}): Effect.Effect<Stores.CircuitBreaker
   })
 
 /**
- * Provides circuits shared through Redis to every breaker made in its scope: each admission and
- * each counted outcome is one atomic script call, half-open probes are counted fleet-wide.
+ * Provides circuits shared through Redis to every breaker made in its scope: by default a near
+ * cache (closed calls decided in the process, outcomes flushed in batches, transitions learned
+ * from the script's publications), or with `consistency: "strict"` one atomic script call per
+ * admission and per counted outcome; half-open probes are counted fleet-wide in both.
  *
  * @example
  * ```ts

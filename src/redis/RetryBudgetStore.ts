@@ -3,18 +3,28 @@
  * Redis, so every process of a policy draws from one allowance and an outage cannot be amplified
  * by N processes each retrying on its own budget.
  *
- * Spending is one atomic Lua call per retry (`tryAcquire`). Refunds for successes are counted in
- * memory (the budget's `onSuccess` hook is synchronous) and sent with the next `tryAcquire` or by
- * a background flush every `flushEvery`, so successful calls cost no round trip. While Redis is
- * unavailable, retries are decided by a local bucket of the same size (`onStoreError: "allow"`)
- * or denied (`"reject"`); the outage is logged once and Redis is tried again later.
+ * Tokens are leased: a retry that finds no tokens in this process's lease takes up to
+ * `leaseSize` tokens (at most half of what is left, at least the retry's cost) from the shared
+ * bucket in one atomic Lua call, and the next retries spend
+ * from the lease without a round trip. Leased tokens are debited from the shared bucket first, so
+ * the fleet never spends more than the bucket held; what a lease changes is when: once the shared
+ * bucket reads empty, the fleet can still spend what its leases hold, at most
+ * `processes × leaseSize` tokens. Unused leased tokens return to the bucket with the next flush
+ * (every `flushEvery`) and when the scope closes; a process that dies loses its lease (fewer
+ * retries, never more). `leaseSize: 0` spends one script call per retry.
+ *
+ * Refunds for successes are counted in memory (the budget's `onSuccess` hook is synchronous) and
+ * sent with the next lease or by the background flush, so successful calls cost no round trip.
+ * While Redis is unavailable, retries are decided by a local bucket of the same size
+ * (`onStoreError: "allow"`) or denied (`"reject"`); the outage is logged once and Redis is tried
+ * again later.
  *
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Result, Schedule, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
 import type { Transient } from "../Failure.ts"
-import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
+import { Delay, IntBetween, PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import { Guard } from "../internal/redis/guard.ts"
 import { decodeOptions } from "../internal/strict.ts"
@@ -23,9 +33,9 @@ import { type RetryBudget, type Stats, type TokenBucketOptions, TokenBucketPolic
 
 /**
  * The shared bucket's options as data: a token bucket's fields (`RetryBudget.TokenBucketPolicy`)
- * plus `name`, `prefix`, `idleTimeToLive` (1 hour), `flushEvery` (1 second), `onStoreError`
- * (`"allow"`), `storeTimeout` (100 millis) and `retryStoreAfter` (1 second). `tokenBucket`
- * decodes its options through it.
+ * plus `name`, `prefix`, `leaseSize` (25 tokens), `idleTimeToLive` (1 hour), `flushEvery` (1
+ * second), `onStoreError` (`"allow"`), `storeTimeout` (100 millis) and `retryStoreAfter` (1
+ * second). `tokenBucket` decodes its options through it.
  *
  * @example
  * ```ts
@@ -40,6 +50,7 @@ export const StorePolicy = Schema.Struct({
   ...TokenBucketPolicy.fields,
   name: Schema.NonEmptyString,
   prefix: withDefault(Schema.String, "resilience:budget:"),
+  leaseSize: withDefault(IntBetween(0, 1_000_000), 25),
   idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
   flushEvery: withDefault(PositiveDelay, "1 second"),
   onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
@@ -58,9 +69,15 @@ export interface Options extends TokenBucketOptions {
   readonly name: string
   /** Prepended to `name` to make the key. Default `"resilience:budget:"`. */
   readonly prefix?: string | undefined
+  /**
+   * Tokens taken from the shared bucket at once (at least a retry's cost); retries spend them
+   * without a round trip. Bounds what the fleet can spend after the bucket reads empty:
+   * processes × leaseSize. 0: one script call per retry. Default 25 (5 retries at the default cost).
+   */
+  readonly leaseSize?: number | undefined
   /** The key is dropped after this long unused (a full bucket is the same as none). Default 1 hour. */
   readonly idleTimeToLive?: Duration.Input | undefined
-  /** How often pending refunds are sent when no retry sends them. Default 1 second. */
+  /** How often pending refunds and unused leased tokens are sent back when no retry sends them. Default 1 second. */
   readonly flushEvery?: Duration.Input | undefined
   /** While Redis is unavailable: `"allow"` (a local bucket decides) or `"reject"` (deny retries). Default `"allow"`. */
   readonly onStoreError?: "allow" | "reject" | undefined
@@ -70,9 +87,11 @@ export interface Options extends TokenBucketOptions {
   readonly retryStoreAfter?: Duration.Input | undefined
 }
 
-// KEYS[1] bucket; ARGV: capacity, refund, cost, idle ms. Returns { granted (0/1), tokens left }.
+// KEYS[1] bucket; ARGV: capacity, refund, cost, idle ms, lease. Returns { tokens granted (0 when
+// fewer than cost are left, else between cost and the lease, at most half of what was left unless
+// that is less than cost), tokens left }.
 const acquire = Redis.script(
-  (key: string, capacity: number, refund: number, cost: number, idle: number) => [key, capacity, refund, cost, idle],
+  (key: string, capacity: number, refund: number, cost: number, idle: number, lease: number) => [key, capacity, refund, cost, idle, lease],
   {
     numberOfKeys: 1,
     lua: `
@@ -80,6 +99,7 @@ local capacity = tonumber(ARGV[1])
 local refund = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local idle = tonumber(ARGV[4])
+local lease = math.max(cost, tonumber(ARGV[5]) or 0)
 local stored = redis.call("GET", KEYS[1])
 local tokens = tonumber(stored or capacity)
 if tokens == nil then
@@ -89,8 +109,9 @@ tokens = math.min(capacity, tokens + refund)
 local granted = 0
 if cost > 0 then
   if tokens >= cost then
-    tokens = tokens - cost
-    granted = 1
+    -- At most half of what is left (at least one retry): the last tokens are spread, not hoarded.
+    granted = math.max(cost, math.min(lease, math.floor(tokens / 2)))
+    tokens = tokens - granted
   end
 end
 redis.call("SET", KEYS[1], string.format("%.17g", tokens), "PX", string.format("%.0f", idle))
@@ -144,29 +165,39 @@ export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, Policy
       fallback: mode === "allow" ? "retries are budgeted by this process alone" : "retries are denied"
     }, yield* Clock.Clock)
     const local = new TokenBucket(config)
+    const leaseSize = policy.leaseSize
+    /** Tokens this process holds from the shared bucket, spent without a round trip. */
+    let leased = 0
     let pending = 0
     let available = config.capacity
     let requests = 0
     let granted = 0
     let denied = 0
     const costOf = (failure: Transient<unknown> | undefined) => failure !== undefined && failure.kind === "Timeout"
-    /** Sends pending refunds with a spend of `cost` (0: refunds only); undefined when Redis is unavailable. */
+    /**
+     * Sends pending refunds and asks for a lease of at least `cost` tokens (0: refunds only);
+     * whether the lease was granted, undefined when Redis is unavailable.
+     */
     const send = (cost: number) =>
       Effect.suspend(() => {
         const refund = pending
         pending = 0
-        return Effect.map(guard.run(run(key, config.capacity, refund, cost, idle)), (reply) => {
+        return Effect.map(guard.run(run(key, config.capacity, refund, cost, idle, leaseSize)), (reply) => {
           if (reply === undefined) return undefined
           available = Number(reply[1])
-          return reply[0] === 1
+          leased += reply[0]
+          return reply[0] > 0
         })
       })
-    yield* Effect.forkScoped(
-      Effect.suspend(() => (pending > 0 ? Effect.asVoid(send(0)) : Effect.void)).pipe(
-        Effect.repeat(Schedule.spaced(Duration.millis(flushEvery)))
-      )
-    )
-    const statsUnsafe = (): Stats => ({ strategy: "tokenBucket", available, requests, retriesGranted: granted, retriesDenied: denied })
+    /** Unused leased tokens go back with the refunds: a lease lives at most `flushEvery`. */
+    const giveBack = Effect.suspend(() => {
+      pending += leased
+      leased = 0
+      return pending > 0 ? Effect.asVoid(send(0)) : Effect.void
+    })
+    yield* Effect.forkScoped(Effect.repeat(giveBack, Schedule.spaced(Duration.millis(flushEvery))).pipe(Effect.delay(Duration.millis(flushEvery))))
+    yield* Effect.addFinalizer(() => giveBack)
+    const statsUnsafe = (): Stats => ({ strategy: "tokenBucket", available: available + leased, requests, retriesGranted: granted, retriesDenied: denied })
     const budget: RetryBudget = {
       onRequest: () => {
         requests++
@@ -176,11 +207,23 @@ export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, Policy
         local.refund(retried ? costOf(last) : undefined)
       },
       tryAcquire: (failure) =>
-        Effect.map(send(local.costOf(costOf(failure))), (ok) => {
-          const verdict = ok === undefined ? (mode === "allow" ? local.tryAcquire(costOf(failure)) : false) : ok
-          if (verdict) granted++
-          else denied++
-          return verdict
+        Effect.suspend(() => {
+          const cost = local.costOf(costOf(failure))
+          const spend = (ok: boolean) => {
+            if (ok) {
+              leased -= cost
+              granted++
+            } else denied++
+            return ok
+          }
+          if (leased >= cost) return Effect.succeed(spend(true))
+          return Effect.map(send(cost), (ok) => {
+            if (ok !== undefined) return spend(ok)
+            const verdict = mode === "allow" ? local.tryAcquire(costOf(failure)) : false
+            if (verdict) granted++
+            else denied++
+            return verdict
+          })
         }),
       stats: Effect.sync(() => statsUnsafe()),
       statsUnsafe

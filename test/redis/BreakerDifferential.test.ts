@@ -125,6 +125,59 @@ describe("Redis breaker store vs the in-memory machine", () => {
       for (const must of ["Open", "HalfOpen", "SlowCallRate", "FailureRate", "HealthCheck"]) assert.isTrue(seen.has(must), must)
     }).pipe(Effect.provide(redisLayer())), 30_000)
 
+  it.effect("a near-cache flush (runs of closed outcomes) merges as the machine applies them one by one", () =>
+    Effect.gen(function*() {
+      const redis = yield* Redis.Redis
+      const run = redis.eval(S.script)
+      const Flush = Schema.Array(Schema.Struct({
+        bits: Schema.Literals([0, 0, 0, 1, 1, 2, 3]),
+        count: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 9 }))
+      })).check(Schema.isMinLength(1), Schema.isMaxLength(6))
+      const samples = yield* Arbitrary.sampleEffect(Arbitrary.array(Arbitrary.schema(Flush), { minLength: 4, maxLength: 12 }), { count: 12, seed: 3 })
+      let trips = 0
+      for (const [c, config] of [countConfig, timeConfig].entries()) {
+        const encoded = S.encodeConfig(config)
+        for (const flushes of samples) {
+          const key = uniquePrefix("merge") + "circuit"
+          let now = 1_700_000_000_000
+          let memory: M.State = M.initial(now)
+          for (const runs of flushes) {
+            const gen = memory.generation
+            // The machine: each outcome in order, while the circuit stays closed in the flush's generation.
+            let reason: string | undefined
+            for (const { bits, count } of runs) {
+              for (let n = 0; n < count && memory._tag === "Closed" && memory.generation === gen; n++) {
+                const event: M.Event = bits === 0
+                  ? { _tag: "Success", ticket: gen }
+                  : bits === 2
+                  ? { _tag: "Slow", ticket: gen }
+                  : { _tag: "Failure", ticket: gen, slow: bits === 3, retryAfter: undefined }
+                const step = M.step(memory, event, now, config)
+                memory = step[0]
+                if (step[1] !== undefined) reason = step[1].reason
+              }
+            }
+            const wire = runs.map((r) => `${r.bits} ${r.count}`).join(" ")
+            const reply = yield* run(key, "M", gen, false, undefined, now, encoded, 1e12, 3_600_000, "", "", wire)
+            const actual = S.decodeReply(reply, config).step
+            assert.deepStrictEqual(canonical(actual[0], config), canonical(memory, config), `config ${c}, flush ${wire} at ${now}`)
+            assert.strictEqual(actual[1]?.reason, reason)
+            if (reason !== undefined) trips++
+            // Open: the next flush (of the old generation) must change nothing; reset to go on.
+            if (memory._tag !== "Closed") {
+              const stale = yield* run(key, "M", gen, false, undefined, now, encoded, 1e12, 3_600_000, "", "", "1 5")
+              assert.deepStrictEqual(S.decodeReply(stale, config).step[0], S.decodeReply(reply, config).step[0])
+              memory = M.step(memory, { _tag: "Reset" }, now, config)[0]
+              yield* run(key, "R", 0, false, undefined, now, encoded, 1e12, 3_600_000)
+            }
+            now += 37
+          }
+          yield* redis.send("DEL", key)
+        }
+      }
+      assert.isAtLeast(trips, 5, "the flushes trip the circuit")
+    }).pipe(Effect.provide(redisLayer())), 30_000)
+
   it("window helpers agree on a fractional bucket start", () => {
     const w = W.make({ _tag: "Time", millis: 700, buckets: 3 }, 1_700_000_000_001)
     assert.isTrue(w._tag === "Time" && !Number.isInteger(w.headStart))

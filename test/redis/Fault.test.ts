@@ -79,7 +79,7 @@ describe("Redis killed and restarted", () => {
     }
   }, 120_000)
 
-  it("fails open or closed while Redis is down, logs once per outage, and recovers by itself", async () => {
+  it("strict: fails open or closed while Redis is down, logs once per outage, and recovers by itself", async () => {
     const bin = inject("redisBin")
     const port = await freePort()
     let server = await startServer({ bin, port })
@@ -94,12 +94,12 @@ describe("Redis killed and restarted", () => {
         name: "open",
         trip: CircuitBreaker.consecutive(3),
         log: false,
-        store: yield* CircuitBreakerStore.make({ prefix, onStoreError: "allow", storeTimeout, retryStoreAfter: "100 millis" })
+        store: yield* CircuitBreakerStore.make({ prefix, consistency: "strict", onStoreError: "allow", storeTimeout, retryStoreAfter: "100 millis" })
       })
       const closed = yield* CircuitBreaker.make({
         name: "closed",
         log: false,
-        store: yield* CircuitBreakerStore.make({ prefix, onStoreError: "reject", storeTimeout, retryStoreAfter: "100 millis" })
+        store: yield* CircuitBreakerStore.make({ prefix, consistency: "strict", onStoreError: "reject", storeTimeout, retryStoreAfter: "100 millis" })
       })
       const before = yield* Effect.all([open.execute(Effect.succeed("a")), closed.execute(Effect.succeed("b"))])
       yield* Effect.promise(() => server.stop())

@@ -1,6 +1,7 @@
-// Separate OS processes sharing state through one real redis-server: four processes hammering one
-// half-open circuit are let in exactly the configured probes between them, and two processes
-// drawing from one retry budget never exceed it together. The probe test steps its workers
+// Separate OS processes sharing state through one real redis-server (the store's default mode,
+// the near cache): four processes hammering one half-open circuit are let in exactly the
+// configured probes between them, an opening reaches processes that only make local calls, and
+// two processes drawing from one retry budget (in leases) never exceed it together. The probe test steps its workers
 // through barriers (ready, go, decided, release), never through start times, so a slow or loaded
 // machine changes how long it takes, not what it counts.
 import { afterEach, assert, describe, it } from "@effect/vitest"
@@ -53,6 +54,23 @@ describe("several processes on one Redis", () => {
     assert.strictEqual(rejected, 37)
     // The three probes succeeded once released: the shared circuit closed.
     assert.strictEqual((await withRedis(CircuitBreakerStore.read("shared", { prefix }))).tag, "Closed")
+  }, 60_000)
+
+  it("near cache: an opening made in this process reaches two other OS processes that only make local calls", async () => {
+    const port = inject("redisPort")
+    const prefix = uniquePrefix("watch")
+    const workers = [0, 1].map((i) => startWorker({ mode: "watch", port, prefix, name: `w${i}` }, 50_000))
+    await Promise.all(workers.map((w) => w.event("ready")))
+    await Effect.runPromise(Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ ...sharedBreakerOptions, openFor: "1 minute" }).pipe(
+        Effect.provide(CircuitBreakerStore.layer(sharedStoreOptions(prefix)))
+      )
+      yield* breaker.execute(Effect.succeed("learn"))
+      yield* Effect.flip(breaker.execute(Effect.fail("down"))) // consecutive(1): flushed by the call
+      assert.strictEqual((yield* CircuitBreakerStore.read("shared", { prefix })).tag, "Open")
+    }).pipe(Effect.scoped, Effect.provide(redisLayer(port))))
+    const results = await Promise.all(workers.map((w) => w.result)) as Array<{ learned: boolean; calls: number }>
+    for (const r of results) assert.isTrue(r.learned, JSON.stringify(r))
   }, 60_000)
 
   it("two processes drawing from one budget never exceed it together", async () => {

@@ -18,14 +18,15 @@ const letter = (operation: string): DeadLetter.Letter => ({
 })
 
 describe("Redis stores", () => {
-  it.live("two breakers on one store share a circuit; changes and stats follow it", () =>
+  it.live("strict: two breakers on one store share a circuit; changes and stats follow it", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("shared")
       const options: CircuitBreaker.Options = { name: "db", trip: CircuitBreaker.consecutive(2), openFor: "10 seconds", log: false }
+      // Strict: every call is a script call, so the second failure anywhere trips at once.
       // The store as a layer (the way programs provide it)…
-      const a = yield* CircuitBreaker.make(options).pipe(Effect.provide(CircuitBreakerStore.layer({ prefix, storeTimeout })))
+      const a = yield* CircuitBreaker.make(options).pipe(Effect.provide(CircuitBreakerStore.layer({ prefix, storeTimeout, consistency: "strict" })))
       // …and as the deprecated `store` option.
-      const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout }) })
+      const b = yield* CircuitBreaker.make({ ...options, store: yield* CircuitBreakerStore.make({ prefix, storeTimeout, consistency: "strict" }) })
       const seen = yield* a.changes.pipe(Stream.take(1), Stream.runCollect, Effect.forkChild({ startImmediately: true }))
       yield* Effect.flip(a.execute(Effect.fail("e1")))
       yield* Effect.flip(b.execute(Effect.fail("e2"))) // the second failure anywhere trips the shared circuit

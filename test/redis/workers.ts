@@ -8,7 +8,7 @@ const script = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
 const children = new Set<ChildProcess>()
 
 export interface WorkerArgs {
-  readonly mode: "probes" | "budget" | "fault"
+  readonly mode: "probes" | "budget" | "fault" | "watch"
   readonly port: number
   readonly prefix: string
   readonly name: string

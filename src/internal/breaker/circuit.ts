@@ -106,6 +106,10 @@ export class Circuit implements ClosedPath {
       return change === undefined ? undefined : this.publish(change)
     }
     const change = local.recordClosed(this.outcomeOf(exit, start), this.now())
+    const shared = local.mustShare?.()
+    if (shared !== undefined) {
+      return Effect.flatMap(shared, (later) => Effect.andThen(this.announce(change), this.announce(later)))
+    }
     return change === undefined ? undefined : this.publish(change)
   }
 
@@ -161,7 +165,7 @@ export class Circuit implements ClosedPath {
   settle(token: Token, exit: Exit.Exit<unknown, unknown>, start: number): Effect.Effect<void> {
     const outcome = this.outcomeOf(exit, start)
     const local = this.local
-    if (local !== undefined) return this.announce(local.recordAt(token, outcome, this.now()))
+    if (local !== undefined && local.remoteAdmission !== true) return this.announce(local.recordAt(token, outcome, this.now()))
     return Effect.flatMap(this.store.record(token, outcome), (change) => this.announce(change))
   }
 
@@ -208,7 +212,9 @@ export class Circuit implements ClosedPath {
   guarded<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BreakerOpen, R> {
     return Effect.uninterruptibleMask((restore) => {
       const local = this.local
-      if (local !== undefined) return Effect.suspend(() => this.admitted(local.admitAt(this.now()), restore, effect))
+      if (local !== undefined && local.remoteAdmission !== true) {
+        return Effect.suspend(() => this.admitted(local.admitAt(this.now()), restore, effect))
+      }
       return Effect.flatMap(this.store.admit, (admission) => this.admitted(admission, restore, effect))
     })
   }

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { Clock, Effect } from "effect"
+import type { Clock, Effect, Scope } from "effect"
 import type * as W from "../window.ts"
 
 /**
@@ -199,6 +199,17 @@ export interface LocalCircuit {
   readonly recordAt: (token: Token, outcome: Outcome, now: number) => Change | undefined
   /** Whether forgetting the circuit now loses nothing: a fresh circuit would behave the same. */
   readonly forgettable: (now: number) => boolean
+  /**
+   * Only closed admissions and rejections are decided here (`admitClosed`, `rejectsAt`): every
+   * other admission (a half-open probe, a circuit whose state is not known yet) and its outcome
+   * go through the store's `admit` and `record`. A near-cache replica of a shared circuit.
+   */
+  readonly remoteAdmission?: boolean | undefined
+  /**
+   * After `recordClosed`: an effect to run before the call returns when its outcome must reach a
+   * shared store now (a failure that could trip the shared circuit), with the change it caused.
+   */
+  readonly mustShare?: (() => Effect.Effect<Change | undefined> | undefined) | undefined
 }
 
 /**
@@ -239,4 +250,9 @@ export interface Stats {
 /** The store service's shape. */
 export interface StoreService {
   readonly circuit: (name: string, config: CircuitConfig, clock: Clock.Clock) => StoredCircuit
+  /**
+   * A store with background work (flushing, listening) keeps it running while the scope this
+   * runs in is open: each breaker made with the store runs it in its own scope.
+   */
+  readonly retain?: Effect.Effect<void, never, Scope.Scope> | undefined
 }

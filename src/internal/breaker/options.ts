@@ -146,13 +146,15 @@ export const makeFamily = (options: OptionsInput | KeyedInput, config: CircuitCo
       if (rule._tag === "SlowCallRate") slowerThan = Math.min(slowerThan ?? Infinity, rule.slowerThan)
     }
     const publisher: Publisher = { pubsub, log: options.log ?? true, sinks: defaults.sinks }
+    const store = options.store ?? (yield* defaults.store)
+    if (store.retain !== undefined) yield* store.retain
     return {
       config,
       clock,
       publisher,
       classify: options.classify ?? defaults.classify,
       slowerThan,
-      store: options.store ?? (yield* defaults.store)
+      store
     }
   })
 

@@ -33,6 +33,10 @@ local lease = tonumber(ARGV[7])
 local idle = tonumber(ARGV[8])
 -- The caller's name for the probe slot an admission may take (fencing: "L" releases it by name).
 local leaseId = ARGV[9] or ""
+-- Where transitions are published (near-cache replicas listen there); empty: not published.
+local channel = ARGV[10] or ""
+-- "M": a replica's flush, runs of closed-state outcomes "bits count bits count ..." (in order).
+local runs = ARGV[11] or ""
 
 local function fmt(n)
   if n == math.floor(n) and n > -1e15 and n < 1e15 then return string.format("%.0f", n) end
@@ -114,6 +118,7 @@ local function advance(w)
   w.headStart = w.headStart + steps * w.bucketMillis
 end
 local function isFailed(bits) return (bits == 1 or bits == 3) and 1 or 0 end
+
 local function isSlow(bits) return bits >= 2 and 1 or 0 end
 local function record(w, bits)
   local failed = isFailed(bits)
@@ -138,6 +143,28 @@ local function record(w, bits)
   w.calls = w.calls + 1
   if failed == 1 then w.counts[at + 1] = w.counts[at + 1] + 1; w.failures = w.failures + 1 end
   if slow == 1 then w.counts[at + 2] = w.counts[at + 2] + 1; w.slow = w.slow + 1 end
+end
+-- The same as \`count\` records of one outcome: a time window adds them to its head bucket at once.
+local function recordN(w, bits, count)
+  if w.kind == 1 then
+    if count < w.size then
+      for _ = 1, count do record(w, bits) end
+      return
+    end
+    -- As many as the window holds or more: it is all this outcome, the ring turned count times.
+    for i = 1, w.size do w.outcomes[i] = bits end
+    w.calls = w.size
+    w.failures = isFailed(bits) * w.size
+    w.slow = isSlow(bits) * w.size
+    w.nextSlot = (w.nextSlot + count) % w.size
+    return
+  end
+  advance(w)
+  local at = w.head * 3 + 1
+  w.counts[at] = w.counts[at] + count
+  w.calls = w.calls + count
+  if isFailed(bits) == 1 then w.counts[at + 1] = w.counts[at + 1] + count; w.failures = w.failures + count end
+  if isSlow(bits) == 1 then w.counts[at + 2] = w.counts[at + 2] + count; w.slow = w.slow + count end
 end
 local function encodeWindow(w)
   if not w then return "-" end
@@ -266,6 +293,47 @@ end
 local raw = redis.call("GET", key)
 local state = decode(raw)
 local dirty = raw == false
+-- A closed circuit that starts counting failures is announced too (see the end).
+local failuresBefore = state.failures
+
+-- \`count\` closed-state outcomes of one kind (the machine's onClosedOutcome, applied count times):
+-- successes at once (they never trip a rule), failures and slow calls one by one, each followed by
+-- the trip check. Returns the next state and the trip reason, if any.
+local function closedOutcome(s, bits, count, hint)
+  if bits ~= 0 and count > 1 then
+    for _ = 1, count do
+      local after, why = closedOutcome(s, bits, 1, hint)
+      if why then return after, why end
+    end
+    return s, nil
+  end
+  if bits == 1 or bits == 3 then
+    s.failures = s.failures + count
+    dirty = true
+  elseif s.failures ~= 0 then
+    s.failures = 0
+    dirty = true
+  end
+  if hasWindows then
+    if not s.windows then
+      s.windows = {}
+      for i = 1, nRules do s.windows[i] = false end
+    end
+    for i = 1, nRules do
+      local r = rules[i]
+      if r.kind ~= 1 then
+        if not s.windows[i] then s.windows[i] = makeWindow(r) end
+        recordN(s.windows[i], bits, count)
+      end
+    end
+    dirty = true
+  end
+  if bits ~= 0 then
+    local why = tripReason(s)
+    if why then return trip(s, hint), why end
+  end
+  return s, nil
+end
 -- Probe leases: a probe whose process died frees its slot when its lease expires.
 if state.tag == "H" and #state.leases > 0 then
   local kept = {}
@@ -310,35 +378,8 @@ elseif ev == "S" or ev == "W" or ev == "F" then
   local hint = nil
   if ev == "F" then hint = retryAfter end
   if state.tag == "C" then
-    if bits == 1 or bits == 3 then
-      state.failures = state.failures + 1
-      dirty = true
-    elseif state.failures ~= 0 then
-      state.failures = 0
-      dirty = true
-    end
-    if hasWindows then
-      if not state.windows then
-        state.windows = {}
-        for i = 1, nRules do state.windows[i] = false end
-      end
-      for i = 1, nRules do
-        local r = rules[i]
-        if r.kind ~= 1 then
-          if not state.windows[i] then state.windows[i] = makeWindow(r) end
-          record(state.windows[i], bits)
-        end
-      end
-      dirty = true
-    end
-    if bits ~= 0 then
-      local why = tripReason(state)
-      if why then
-        nextState = trip(state, hint)
-        reason = why
-        outTicket = -1
-      end
-    end
+    nextState, reason = closedOutcome(state, bits, 1, hint)
+    if reason then outTicket = -1 end
   elseif state.tag == "H" and ticket == state.gen then
     if bits == 1 or bits == 3 or (bits == 2 and hasSlowRule) then
       nextState = trip(state, hint)
@@ -352,6 +393,20 @@ elseif ev == "S" or ev == "W" or ev == "F" then
       state.inFlight = math.max(0, state.inFlight - 1)
       dropLease(state)
       dirty = true
+    end
+  end
+elseif ev == "M" then
+  -- A replica's flush: counted only in the closed generation its calls were admitted in (fencing:
+  -- outcomes of a closed period the fleet has left behind change nothing).
+  -- A key that expired while the fleet saw only quiet successes is the same closed circuit.
+  if state.tag == "C" and (ticket == state.gen or raw == false) then
+    local t = split(runs, " ")
+    for i = 1, #t - 1, 2 do
+      local hint = nil
+      local bits = tonumber(t[i])
+      if bits == 1 or bits == 3 then hint = retryAfter end
+      nextState, reason = closedOutcome(state, bits, tonumber(t[i + 1]), hint)
+      if reason then break end
     end
   end
 elseif ev == "I" then
@@ -408,16 +463,29 @@ if ev ~= "G" then
 end
 local fromTag = ""
 if reason ~= nil then fromTag = state.tag end
+-- Published: every transition, and a closed circuit whose consecutive failures leave 0 (so that
+-- replicas which saw none send their next successes, which clear them, as in strict mode).
+-- key, state, time, from-tag, reason: what a replica needs to adopt the state and announce the
+-- change. Numbered (KEYS[2] counts the publications), so a replica that missed one knows it.
+local counting = reason == nil and nextState.tag == "C" and failuresBefore == 0 and nextState.failures > 0
+if channel ~= "" and (reason ~= nil or counting) then
+  local seq = redis.call("INCR", KEYS[2])
+  redis.call("PUBLISH", channel, key .. "\\n" .. encoded .. "\\n" .. fmt(now) .. "\\n" .. fromTag .. "\\n" .. (reason or "") .. "\\n" .. seq)
+end
 return { encoded, fromTag, reason or "", fmt(outTicket), fmt(now) }
 `
 
 /** The script's reply: the state after the event, the transition's from-tag and reason (empty when none), the ticket and the time used. */
 export type Reply = readonly [string, string, string, string, string]
 
-/** Event codes understood by the script. `G` reads the state without changing it. */
-export type Code = "A" | "S" | "W" | "F" | "I" | "T" | "H" | "X" | "R" | "G" | "L"
+/** Event codes understood by the script. `G` reads the state without changing it; `M` merges a replica's flush. */
+export type Code = "A" | "S" | "W" | "F" | "I" | "T" | "H" | "X" | "R" | "G" | "L" | "M"
 
-/** The breaker script: key, event code, ticket, failure-was-slow, retry-after hint, explicit now, config, lease, idle, lease id. */
+/**
+ * The breaker script: key, event code, ticket, failure-was-slow, retry-after hint, explicit now,
+ * config, lease, idle, lease id, the channel transitions are published on (and the key that
+ * numbers them), and a flush's runs.
+ */
 export const script = Redis.script(
   (
     key: string,
@@ -429,9 +497,12 @@ export const script = Redis.script(
     config: string,
     leaseMillis: number,
     idleMillis: number,
-    leaseId: string = ""
+    leaseId: string = "",
+    channel: string = "",
+    runs: string = ""
   ) => [
     key,
+    ...(channel === "" ? [] : [channel]),
     code,
     String(ticket),
     slow ? "1" : "0",
@@ -440,9 +511,12 @@ export const script = Redis.script(
     config,
     String(leaseMillis),
     String(idleMillis),
-    leaseId
+    leaseId,
+    channel,
+    runs
   ],
-  { lua, numberOfKeys: 1 }
+  // With a channel, its name is also the key counting the transitions published on it.
+  { lua, numberOfKeys: (...params) => (params[10] === undefined || params[10] === "" ? 1 : 2) }
 ).withReturnType<Reply>()
 
 /** How many openings of the `openFor` schedule are sent; later openings reuse the last (as the breaker expands schedules). */
@@ -491,6 +565,9 @@ export const encodeEvent = (event: M.Event): readonly [Code, number, boolean, nu
 }
 
 const tags: Record<string, M.StateTag> = { C: "Closed", O: "Open", H: "HalfOpen", I: "Isolated" }
+
+/** A state tag from the script's one-letter code. */
+export const tagOf = (code: string): M.StateTag => tags[code] ?? "Closed"
 
 const decodeWindow = (text: string, rule: M.Rule | undefined): W.Window | undefined => {
   if (text === "-" || rule === undefined || rule._tag === "Consecutive") return undefined
