@@ -288,10 +288,8 @@ export const fromPolicy = (
         ...(hedge === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Hedge.hedge(e, hedge)]),
         ...(attemptTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.attempt(e, attemptTimeout)])
       ],
-      outerStages: [
-        ...(totalTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.total(e, totalTimeout)]),
-        ...(bulkhead === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => bulkhead.execute(e)])
-      ],
+      outerStages: totalTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.total(e, totalTimeout)],
+      bulkhead,
       shouldTime: () => ++sequence % sampling === 0,
       now
     })
