@@ -11,11 +11,11 @@
  */
 import { Effect } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
-import { type ClosedPath, type Slots, slotsOf } from "../fused.ts"
+import { type ClosedPath, slotsOf } from "../fused.ts"
 import { onExitUnlessNothing } from "../onExit.ts"
 import type { Plan } from "../retry/loop.ts"
 import { resume } from "../retry/loop.ts"
-import { fuse, type Observer } from "./fused.ts"
+import { fuse, fusedEntry, type Observer } from "./fused.ts"
 
 type Stage = <A, R>(effect: Effect.Effect<A, unknown, R>) => Effect.Effect<A, unknown, R>
 
@@ -45,7 +45,9 @@ export const assemble = (parts: Parts) => {
     budget,
     resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => resume(next, plan, error),
     observer,
-    shouldTime,
+    // Without an observer the fused frame times a call only for the breaker: the outer frame
+    // samples the call once (asking here too would shift the pipeline's sampling sequence).
+    shouldTime: observer === undefined ? never : shouldTime,
     now
   })
   return <A, R>(effect: Effect.Effect<A, unknown, R>, observe: Observer): Effect.Effect<A, unknown, R> => {
@@ -63,30 +65,25 @@ export const assemble = (parts: Parts) => {
         return onExitUnlessNothing(outer, (exit) => observe(exit, startedAt))
       })
     }
+    // Nothing between the bulkhead and the retry: the fused frame's body runs in the slot's frame.
+    const enter = outerStages.length === 0 ? fusedEntry(attempt, fusedOptions(undefined)) : () => inner
     const queued = bulkhead!.execute(inner)
     return Effect.suspend(() => {
       const startedAt = shouldTime() ? now() : undefined
-      const held = { slot: false }
-      return onExitUnlessNothing(takeSlot(slots, held, inner, queued), (exit) => {
-        if (held.slot) slots.release()
+      let held = false
+      // The slot is taken once the exit observer is in place: an interruption before that point
+      // holds nothing, one after it is released with the rest of the call.
+      const run = Effect.suspend(() => {
+        if (!slots.tryAcquire()) return queued
+        held = true
+        return enter()
+      })
+      return onExitUnlessNothing(run, (exit) => {
+        if (held) slots.release()
         return observe(exit, startedAt)
       })
     })
   }
 }
 
-/**
- * Takes a free slot once the exit observer is in place (so an interruption before this point
- * holds nothing, and one after it is released); with none free, the bulkhead queues or rejects.
- */
-const takeSlot = <A, R>(
-  slots: Slots,
-  held: { slot: boolean },
-  inner: Effect.Effect<A, unknown, R>,
-  queued: Effect.Effect<A, unknown, R>
-): Effect.Effect<A, unknown, R> =>
-  Effect.suspend(() => {
-    if (!slots.tryAcquire()) return queued
-    held.slot = true
-    return inner
-  })
+const never = () => false

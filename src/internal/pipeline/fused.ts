@@ -37,7 +37,14 @@ const then = (a: Effect.Effect<void> | undefined, b: Effect.Effect<void> | undef
   a === undefined ? b : b === undefined ? a : Effect.andThen(a, b)
 
 /** Wraps one effect (one attempt's worth of work) in the fused frame. */
-export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): Effect.Effect<A, unknown, R> => {
+export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): Effect.Effect<A, unknown, R> =>
+  Effect.suspend(fusedEntry(attempt, options))
+
+/**
+ * The body of the fused frame's `suspend`, for a caller that runs it inside a `suspend` of its
+ * own (a pipeline's outer frame, which takes the bulkhead's slot first): one frame fewer.
+ */
+export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): () => Effect.Effect<A, unknown, R> => {
   const { breaker, budget, closed, observer, resume } = options
   const guarded = breaker === undefined ? attempt : breaker.execute(attempt)
   const handlers = (fast: boolean, startedAt: number | undefined) => ({
@@ -66,12 +73,12 @@ export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: Fused
   const alwaysTimed = closed !== undefined && closed.needsStart
   const shouldTime = options.shouldTime
   const now = alwaysTimed ? () => closed!.now() : options.now ?? Date.now
-  return Effect.suspend(() => {
+  return () => {
     budget?.onRequest()
     const fast = closed !== undefined && closed.admitClosed()
     const first = breaker === undefined || fast ? attempt : guarded
     const timed = alwaysTimed || shouldTime()
     if (!timed) return Effect.matchCauseEffect(first, fast ? untimedFast : untimedGuarded)
     return Effect.matchCauseEffect(first, handlers(fast, now()))
-  })
+  }
 }
