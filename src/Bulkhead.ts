@@ -176,11 +176,17 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
         })
       )
     const statsUnsafe = (): Stats => ({ running, queued: waiters.length, rejected })
-    // A pipeline takes a free slot in its own frame and releases it from its exit observer.
+    // A pipeline takes a free slot in its own frame and releases it from its exit observer, and
+    // rejects without a frame when the bulkhead is full.
     const tryAcquire = (): boolean => {
       if (running >= maxConcurrent) return false
       running++
       return true
+    }
+    const rejectNow = (): BulkheadFull | undefined => {
+      if (running < maxConcurrent || waiters.length < maxQueue) return undefined
+      rejected++
+      return full
     }
     return Effect.succeed<Bulkhead>(withSlots({
       name,
@@ -189,7 +195,7 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
       execute,
       stats: Effect.sync(statsUnsafe),
       statsUnsafe
-    }, { tryAcquire, release }))
+    }, { tryAcquire, release, rejectNow }))
   })
 
 /**

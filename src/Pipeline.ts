@@ -403,6 +403,7 @@ const throughBreaker = <A, E, R>(
     breaker,
     closed: closedPathOf(breaker),
     budget: plan.budget,
+    classify: plan.classify,
     resume: (next, error) => resume(next, plan as Plan<unknown, never>, error),
     observer: undefined,
     shouldTime: never

@@ -10,6 +10,8 @@ import type { Effect, Exit } from "effect"
 export interface ClosedPath {
   readonly admitClosed: () => boolean
   readonly closedExit: (exit: Exit.Exit<unknown, unknown>, start: number) => Effect.Effect<void> | undefined
+  /** A rejection that changes nothing (the circuit stays as it is), counted; else undefined. */
+  readonly rejectNow: () => unknown
   /** The breaker times calls (a slow-call rule), so every admitted call must read the clock. */
   readonly needsStart: boolean
   /** The breaker's clock, in milliseconds. */
@@ -18,11 +20,14 @@ export interface ClosedPath {
 
 /**
  * A bulkhead's free-slot path: take a slot if one is free (nothing queued can then be waiting),
- * give it back. A caller that took one must release it on every exit, interruption included.
+ * give it back; or reject at once when it is full. A caller that took a slot must release it on
+ * every exit, interruption included.
  */
 export interface Slots {
   readonly tryAcquire: () => boolean
   readonly release: () => void
+  /** With every slot and queue place taken: counts the rejection and returns its error; else undefined. */
+  readonly rejectNow: () => unknown
 }
 
 const slotsKey = Symbol.for("effect-resilience/Bulkhead/slots")

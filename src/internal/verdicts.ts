@@ -4,6 +4,7 @@
  */
 import { Duration, Effect } from "effect"
 import { dual } from "effect/Function"
+import { BreakerOpen } from "./breaker/errors.ts"
 import {
   codeVerdict,
   httpStatusTable,
@@ -320,6 +321,8 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
   }
 
   return <E>(error: E): ClassifiedError<E> => {
+    // The breaker's own rejection, the hot failure path of an outage: the verdict step 1 gives it.
+    if (isInstance(error, BreakerOpen)) return new Permanent({ error, kind: "CircuitOpen" }) as ClassifiedError<E>
     if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
     try {
       return decide(error) as ClassifiedError<E>

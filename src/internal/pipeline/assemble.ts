@@ -9,7 +9,7 @@
  * observer that counts the call. The guards are built by `Pipeline.fromPolicy`; this module only
  * composes them.
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
 import { type ClosedPath, slotsOf } from "../fused.ts"
 import { onExitUnlessNothing } from "../onExit.ts"
@@ -43,6 +43,7 @@ export const assemble = (parts: Parts) => {
     breaker,
     closed,
     budget,
+    classify: plan.classify,
     resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => resume(next, plan, error),
     observer,
     // Without an observer the fused frame times a call only for the breaker: the outer frame
@@ -70,6 +71,13 @@ export const assemble = (parts: Parts) => {
     const queued = bulkhead!.execute(inner)
     return Effect.suspend(() => {
       const startedAt = shouldTime() ? now() : undefined
+      // Full: rejected here, counted by the observer, with no frame (an outage's hot path).
+      const full = slots.rejectNow()
+      if (full !== undefined) {
+        const exit = Exit.fail(full)
+        const observed = observe(exit, startedAt)
+        return observed === undefined ? exit : Effect.andThen(observed, exit)
+      }
       let held = false
       // The slot is taken once the exit observer is in place: an interruption before that point
       // holds nothing, one after it is released with the rest of the call.

@@ -5,6 +5,7 @@
 import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
+import { denyNowOf } from "../budgetPeek.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
 import type { Kind } from "../kind.ts"
@@ -65,6 +66,8 @@ export interface Plan<E, R> {
   readonly totalLimitMillis: number | undefined
   readonly log: boolean
   readonly budget: Budget | undefined
+  /** The schedule surely allows a first retry (a policy's, with `maxRetries` >= 1). */
+  readonly firstRetryAllowed?: boolean | undefined
 }
 
 const annotations = (
@@ -181,7 +184,21 @@ export const resume = <A, E, R, R2>(
   error: E
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const verdict = plan.classify(error)
-  return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
+  if (verdict._tag === "Permanent") return Effect.fail(verdict)
+  return deniedAtOnce(plan, verdict) ?? retryLoop(self, plan, verdict)
+}
+
+/**
+ * A spent budget's answer without the loop: when the loop's first round would reach the budget
+ * (the kind is retried, no `while`, no hint, a first retry the schedule allows) and the budget
+ * denies it now, the call ends as the loop would end it, `RetriesExhausted` with reason `"budget"`.
+ */
+const deniedAtOnce = <E>(plan: Plan<E, any>, first: Transient<E>): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
+  const denyNow = plan.budget === undefined || plan.firstRetryAllowed !== true ? undefined : denyNowOf(plan.budget)
+  if (denyNow === undefined || plan.while !== undefined) return undefined
+  if (plan.allowKind !== undefined && !plan.allowKind(first.kind)) return undefined
+  if (plan.checkHints && hintOf(first) !== undefined) return undefined
+  return denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
 }
 
 /** Applies a plan to one effect: a first success costs one `Effect.catch` (plus the budget's hooks). */
