@@ -68,6 +68,6 @@ export const observer = (
         (stored) => stored ? counted : Effect.void
       ))
     }
-    return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
+    return effects.length === 0 ? NOTHING : effects.length === 1 ? effects[0]! : Effect.all(effects, { discard: true })
   }
 }

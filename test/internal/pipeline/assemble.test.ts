@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Random, Scheduler } from "effect"
 import { TestClock } from "effect/testing"
-import { Failure, Pipeline } from "../../../src/index.ts"
+import { CircuitBreaker, Failure, Pipeline } from "../../../src/index.ts"
 
 // Yields to the scheduler after every operation (a budget of 3: the resumption, one step, the yield),
 // so an interruption can land between any two steps.
@@ -85,5 +85,53 @@ describe("a pipeline's outer frame", () => {
         assert.strictEqual(stats.calls, 16)
         assert.strictEqual(stats.timedCalls, 2, `one call in 8 is timed (${Object.keys(extra)[0]})`)
       }
+    }))
+
+  it.effect("rejects on a full bulkhead without a frame, counted by the bulkhead and by telemetry alike", () =>
+    Effect.gen(function*() {
+      const pipeline = yield* Pipeline.make({ retry: { maxRetries: 2 }, bulkhead: { maxConcurrent: 1, maxQueue: 1 } }, { log: false })
+      const running = yield* Effect.forkChild(pipeline.execute(Effect.never), { startImmediately: true })
+      const queued = yield* Effect.forkChild(pipeline.execute(Effect.succeed("queued")), { startImmediately: true })
+      const errors = yield* Effect.forEach([1, 2, 3], () => Effect.flip(pipeline.execute(Effect.succeed("never runs"))))
+      for (const error of errors) assert.strictEqual(error._tag, "BulkheadFull")
+      assert.deepStrictEqual(pipeline.bulkhead!.statsUnsafe(), { running: 1, queued: 1, rejected: 3 })
+      yield* Fiber.interrupt(running)
+      assert.strictEqual(yield* Fiber.join(queued), "queued")
+      const stats = yield* pipeline.stats
+      assert.deepStrictEqual([stats.calls, stats.rejected, stats.rejections.bulkhead_full, stats.attempts], [4, 3, 3, 1])
+    }))
+})
+
+describe("an open circuit's rejection in the fused frame", () => {
+  it.effect("is the Permanent CircuitOpen the retry's classifier makes of it, counted once by breaker and telemetry", () =>
+    Effect.gen(function*() {
+      const pipeline = yield* Pipeline.make({ retry: { maxRetries: 3 }, circuitBreaker: true }, { log: false })
+      yield* pipeline.breaker!.isolate
+      let ran = 0
+      const error = yield* Effect.flip(pipeline.execute(Effect.sync(() => ran++)))
+      assert.isTrue(Failure.isPermanent(error) && error.kind === "CircuitOpen")
+      assert.isTrue(Failure.isPermanent(error) && error.error instanceof CircuitBreaker.BreakerOpen)
+      assert.strictEqual(ran, 0)
+      const stats = yield* pipeline.stats
+      assert.deepStrictEqual([stats.calls, stats.rejected, stats.rejections.circuit_open, stats.attempts], [1, 1, 1, 0])
+      assert.strictEqual(stats.breaker!.rejections, 1)
+    }))
+
+  it.effect("goes the usual way when the classifier retries it (a rejection taken for a transient failure)", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ name: "isolated", log: false })
+      yield* breaker.isolate
+      const retried = Effect.succeed("ok").pipe(Pipeline.retryThroughBreaker(breaker, {
+        maxRetries: 2,
+        initialDelay: 10,
+        jitter: "none",
+        log: false,
+        classify: (e) => e instanceof CircuitBreaker.BreakerOpen ? Failure.transient(e, { kind: "CircuitOpen" }) : undefined
+      }))
+      const fiber = yield* Effect.forkChild(Effect.flip(retried))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.isTrue(error._tag === "RetriesExhausted" && error.attempts === 3 && error.reason === "schedule")
+      assert.strictEqual((yield* breaker.stats).rejections, 3)
     }))
 })
