@@ -57,9 +57,13 @@ export const observer = (
     const failure = error.value
     const reason = rejectionReason(failure)
     if (reason !== undefined) recorder.recordRejection(reason)
-    recorder.recordCall(false, durationMs, kindOf(failure), reason !== undefined)
+    // A full bulkhead is what the default classifier calls RateLimit; said here, not re-classified
+    // for every rejection of an outage.
+    recorder.recordCall(false, durationMs, reason === "bulkhead_full" ? "RateLimit" : kindOf(failure), reason !== undefined)
+    const denied = isBudgetDenial(failure)
+    if (options.deadLetters === undefined && !denied) return NOTHING
     const effects: Array<Effect.Effect<void>> = []
-    if (isBudgetDenial(failure)) effects.push(recorder.recordBudgetDenied)
+    if (denied) effects.push(recorder.recordBudgetDenied)
     if (options.deadLetters !== undefined && (reason === undefined || options.letterRejected)) {
       // Counted as a dead letter only once stored; a letter the store refused is counted as failed.
       const counted = reason === undefined ? recorder.recordDeadLetter : recorder.recordRejectedLetter
