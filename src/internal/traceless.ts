@@ -16,23 +16,26 @@ import { Data } from "effect"
 /** `Data.TaggedError(tag)`, for classes whose instances need no stack trace. */
 export const TracelessError = <Tag extends string>(tag: Tag): ReturnType<typeof Data.TaggedError<Tag>> => {
   const Base = Data.TaggedError(tag) as unknown as abstract new(args: unknown) => Error
-  // A plain constructor function, so no `super()` (Error's constructor) runs: the instance is made
-  // here on the prototype of the class actually constructed (`new.target`, a subclass).
-  function Traceless(this: unknown, args: Record<string, unknown> | undefined): object {
-    const self = Object.create(new.target.prototype) as Record<string, unknown>
-    self._tag = tag
-    if (args !== undefined && args !== null) {
-      // Own keys of the arguments only, never a `__proto__` setter (as Data.Error assigns them).
-      for (const key of Object.keys(args)) {
-        if (key === "__proto__") {
-          Object.defineProperty(self, key, { value: args[key], enumerable: true, writable: true, configurable: true })
-        } else self[key] = args[key]
+  class Traceless extends Base {
+    // No `super()`: Error's constructor is what this skips. A derived constructor may return an
+    // object of its own instead, here one made on the prototype of the class actually constructed
+    // (`new.target`, a subclass). `extends` (not a prototype set afterwards) keeps `instanceof`
+    // and property lookups on V8's fast path.
+    // @ts-expect-error TS2377: a derived constructor must call super(); this one returns its instance
+    constructor(args: Record<string, unknown> | undefined) {
+      const self: Record<string, unknown> = Object.create(new.target.prototype)
+      self._tag = tag
+      if (args !== undefined && args !== null) {
+        // Own keys of the arguments only, never a `__proto__` setter (as Data.Error assigns them).
+        for (const key of Object.keys(args)) {
+          if (key === "__proto__") {
+            Object.defineProperty(self, key, { value: args[key], enumerable: true, writable: true, configurable: true })
+          } else self[key] = args[key]
+        }
       }
+      return self as unknown as Traceless
     }
-    return self
   }
-  Traceless.prototype = Object.create(Base.prototype, { constructor: { value: Traceless, writable: true, configurable: true } })
-  Object.setPrototypeOf(Traceless, Base)
   Object.defineProperty(Traceless.prototype, "stack", {
     get(this: Error) {
       return `${tag}: ${this.message}`

@@ -6,6 +6,7 @@
 import { Cause, Effect, Exit, Option } from "effect"
 import type { Recorder } from "../../Telemetry.ts"
 import { kindOf } from "../errorInfo.ts"
+import type { Kind } from "../kind.ts"
 import { type LetterStore, letterFor, publishOrLog } from "../letters.ts"
 import { NOTHING } from "../onExit.ts"
 import { RetriesExhausted } from "../retry/loop.ts"
@@ -19,6 +20,10 @@ export const rejectionReason = (error: unknown): string | undefined => {
   if (tag === "Permanent" && (error as Permanent<unknown>).kind === "CircuitOpen") return "circuit_open"
   return undefined
 }
+
+// A rejection's kind, as the default classifier gives it (BreakerOpen → CircuitOpen, BulkheadFull →
+// RateLimit): said here, not classified again for every rejection of an outage.
+const rejectionKind: Readonly<Record<string, Kind>> = { circuit_open: "CircuitOpen", bulkhead_full: "RateLimit" }
 
 const isBudgetDenial = (error: unknown): boolean => error instanceof RetriesExhausted && error.reason === "budget"
 
@@ -57,9 +62,7 @@ export const observer = (
     const failure = error.value
     const reason = rejectionReason(failure)
     if (reason !== undefined) recorder.recordRejection(reason)
-    // A full bulkhead is what the default classifier calls RateLimit; said here, not re-classified
-    // for every rejection of an outage.
-    recorder.recordCall(false, durationMs, reason === "bulkhead_full" ? "RateLimit" : kindOf(failure), reason !== undefined)
+    recorder.recordCall(false, durationMs, reason === undefined ? kindOf(failure) : rejectionKind[reason]!, reason !== undefined)
     const denied = isBudgetDenial(failure)
     if (options.deadLetters === undefined && !denied) return NOTHING
     const effects: Array<Effect.Effect<void>> = []
