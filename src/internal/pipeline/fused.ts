@@ -12,7 +12,7 @@ import { Cause, Effect, Exit } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
 import type { ClosedPath } from "../fused.ts"
 import { NOTHING, onExitUnlessNothing } from "../onExit.ts"
-import { isPermanent } from "../verdicts.ts"
+import type { Classified } from "../verdicts.ts"
 
 export type { ClosedPath }
 
@@ -28,7 +28,7 @@ export interface FusedOptions {
    * breaker's frame: its `BreakerOpen` is classified here and, as the `Permanent` it then is,
    * returned with no frame at all.
    */
-  readonly classify?: ((error: unknown) => unknown) | undefined
+  readonly classify?: ((error: unknown) => Classified<unknown>) | undefined
   /** Continues after the first typed failure (the retry loop), running `next` for later attempts. */
   readonly resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => Effect.Effect<A, unknown, R>
   readonly observer: Observer | undefined
@@ -81,9 +81,9 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
   const shouldTime = options.shouldTime
   const now = alwaysTimed ? () => closed!.now() : options.now ?? Date.now
   const rejected = (open: unknown, startedAt: number | undefined): Effect.Effect<A, unknown, R> => {
-    const verdict = classify!(open)
+    const verdict = classify!(open) as Classified<unknown>
     // A classifier that would retry the rejection: the usual failure path, minus the breaker's frame.
-    if (!isPermanent(verdict)) return handlers(false, startedAt).onFailure(Cause.fail(open))
+    if (verdict._tag !== "Permanent") return handlers(false, startedAt).onFailure(Cause.fail(open))
     const exit = Exit.fail(verdict)
     const observed = observer === undefined ? NOTHING : observer(exit, startedAt)
     return observed === undefined ? exit : Effect.andThen(observed, exit)
