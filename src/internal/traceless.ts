@@ -26,11 +26,12 @@ export const TracelessError = <Tag extends string>(tag: Tag): ReturnType<typeof 
       const self: Record<string, unknown> = Object.create(new.target.prototype)
       self._tag = tag
       if (args !== undefined && args !== null) {
-        // Own keys of the arguments only, never a `__proto__` setter (as Data.Error assigns them).
-        for (const key of Object.keys(args)) {
-          if (key === "__proto__") {
+        // As Data.Error assigns them: never through an inherited `__proto__` setter.
+        if (!Object.hasOwn(args, "__proto__")) Object.assign(self, args)
+        else {
+          for (const key of Object.keys(args)) {
             Object.defineProperty(self, key, { value: args[key], enumerable: true, writable: true, configurable: true })
-          } else self[key] = args[key]
+          }
         }
       }
       return self as unknown as Traceless
