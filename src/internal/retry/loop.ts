@@ -201,7 +201,7 @@ const deniedAtOnce = <E>(plan: Plan<E, any>, first: Transient<E>): Effect.Effect
   return denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
 }
 
-/** Applies a plan to one effect: a first success costs one `Effect.catch` (plus the budget's hooks). */
+/** Applies a plan to one effect: a first success costs one `Effect.catch` (with a budget, its hooks in one `matchEffect`). */
 export const apply = <A, E, R, R2>(
   self: Effect.Effect<A, E, R>,
   plan: Plan<E, R2>
@@ -209,12 +209,16 @@ export const apply = <A, E, R, R2>(
   const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
   const budget = plan.budget
   if (budget === undefined) return Effect.catch(self, loop)
-  const counted = Effect.map(self, (a) => {
-    budget.onSuccess(false)
-    return a
-  })
+  // One frame for both outcomes (a success counted, a failure into the loop), as `catch` + `map` would be two.
+  const handlers = {
+    onFailure: loop,
+    onSuccess: (a: A): Effect.Effect<A> => {
+      budget.onSuccess(false)
+      return Effect.succeed(a)
+    }
+  }
   return Effect.suspend(() => {
     budget.onRequest()
-    return Effect.catch(counted, loop)
+    return Effect.matchEffect(self, handlers)
   })
 }
