@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Fiber } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, Failure, Retry, Timeout } from "../src/index.ts"
 
@@ -118,6 +118,24 @@ describe("Timeout: the effect's fiber", () => {
 
   it.effect("an effect done before it suspends returns its own exit, success or failure, with no timer", () =>
     Effect.gen(function*() {
+      // A clock that counts the sleeps asked of it (the timer is one of them on any clock but the live one).
+      const clock = yield* Clock.Clock
+      let sleeps = 0
+      const counting: Clock.Clock = {
+        ...clock,
+        sleep: (duration) =>
+          Effect.suspend(() => {
+            sleeps++
+            return clock.sleep(duration)
+          })
+      }
+      const timed = <A, E>(effect: Effect.Effect<A, E>) => effect.pipe(Timeout.attempt("1 second"), Effect.provideService(Clock.Clock, counting))
+      assert.strictEqual(yield* timed(Effect.succeed("now")), "now")
+      assert.strictEqual(sleeps, 0)
+      const later = yield* Effect.forkChild(timed(Effect.yieldNow.pipe(Effect.as("later"))))
+      assert.strictEqual(yield* Fiber.join(later), "later")
+      assert.strictEqual(sleeps, 1, "an effect that suspends gets its timer")
+
       assert.strictEqual(yield* Effect.succeed("now").pipe(Timeout.attempt("1 second")), "now")
       const error = yield* Effect.flip(Effect.fail("bad").pipe(Timeout.attempt("1 second")))
       assert.strictEqual(error, "bad")
