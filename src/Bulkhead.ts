@@ -13,6 +13,7 @@ import { Data, Deferred, Effect, Result, Schema } from "effect"
 import { dual } from "effect/Function"
 import { bounds, IntBetween, withDefault } from "./internal/fields.ts"
 import type { PolicyError } from "./internal/policyError.ts"
+import { withSlots } from "./internal/fused.ts"
 import { NOTHING } from "./internal/onExit.ts"
 import { decodeOptions } from "./internal/strict.ts"
 
@@ -175,14 +176,26 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
         })
       )
     const statsUnsafe = (): Stats => ({ running, queued: waiters.length, rejected })
-    return Effect.succeed<Bulkhead>({
+    // A pipeline takes a free slot in its own frame and releases it from its exit observer, and
+    // rejects without a frame when the bulkhead is full.
+    const tryAcquire = (): boolean => {
+      if (running >= maxConcurrent) return false
+      running++
+      return true
+    }
+    const rejectNow = (): BulkheadFull | undefined => {
+      if (running < maxConcurrent || waiters.length < maxQueue) return undefined
+      rejected++
+      return full
+    }
+    return Effect.succeed<Bulkhead>(withSlots({
       name,
       maxConcurrent,
       maxQueue,
       execute,
       stats: Effect.sync(statsUnsafe),
       statsUnsafe
-    })
+    }, { tryAcquire, release, rejectNow }))
   })
 
 /**

@@ -265,10 +265,8 @@ export const fromPolicy = (
         ...(hedge === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Hedge.hedge(e, hedge)]),
         ...(attemptTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.attempt(e, attemptTimeout)])
       ],
-      outerStages: [
-        ...(totalTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.total(e, totalTimeout)]),
-        ...(bulkhead === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => bulkhead.execute(e)])
-      ],
+      outerStages: totalTimeout === undefined ? [] : [<A, R>(e: Effect.Effect<A, unknown, R>) => Timeout.total(e, totalTimeout)],
+      bulkhead,
       shouldTime: () => ++sequence % sampling === 0,
       now
     })
@@ -382,6 +380,7 @@ const throughBreaker = <A, E, R>(
     breaker,
     closed: closedPathOf(breaker),
     budget: plan.budget,
+    classify: plan.classify,
     resume: (next, error) => resume(next, plan as Plan<unknown, never>, error),
     observer: undefined,
     shouldTime: never

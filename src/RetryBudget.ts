@@ -15,6 +15,7 @@ import type { Transient } from "./Failure.ts"
 import { bounds, IntBetween, NumberBetween, PositiveDelay, Ratio, withDefault } from "./internal/fields.ts"
 import type { PolicyError } from "./internal/policyError.ts"
 import * as W from "./internal/window.ts"
+import { withDenyNow } from "./internal/budgetPeek.ts"
 import { decodeOptions } from "./internal/strict.ts"
 import { bucketConfig, TokenBucket } from "./internal/tokenBucket.ts"
 
@@ -230,7 +231,7 @@ export const tokenBucket = (options: TokenBucketOptions = {}): Effect.Effect<Ret
       stats: Effect.sync(statsUnsafe),
       statsUnsafe
     }
-    return Effect.succeed(budget)
+    return Effect.succeed(withDenyNow(budget, (failure) => bucket.denyNow(isTimeout(failure))))
   })
 
 /**
@@ -287,6 +288,13 @@ export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, Po
     let granted = 0
     let denied = 0
     const allowed = () => share * counts.calls + reserve
+    // Counts a denial when one more retry would exceed the share; otherwise changes nothing.
+    const deniedAt = (now: number): boolean => {
+      W.advance(counts, now)
+      if (!(counts.failures + 1 > allowed())) return false
+      denied++
+      return true
+    }
     const statsUnsafe = (): Stats => {
       W.advance(counts, clock.currentTimeMillisUnsafe())
       return {
@@ -306,11 +314,7 @@ export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, Po
       tryAcquire: () =>
         Effect.sync(() => {
           const now = clock.currentTimeMillisUnsafe()
-          W.advance(counts, now)
-          if (counts.failures + 1 > allowed()) {
-            denied++
-            return false
-          }
+          if (deniedAt(now)) return false
           W.add(counts, 0, 1, 0, now)
           granted++
           return true
@@ -318,5 +322,5 @@ export const ratio = (options: RatioOptions = {}): Effect.Effect<RetryBudget, Po
       stats: Effect.sync(statsUnsafe),
       statsUnsafe
     }
-    return budget
+    return withDenyNow(budget, () => deniedAt(clock.currentTimeMillisUnsafe()))
   })

@@ -108,6 +108,7 @@ export interface Recorder {
   readonly recordRejectedLetter: Effect.Effect<void>
   /** A call succeeded after retrying. */
   readonly recordRecovered: Effect.Effect<void>
+  /** A retry the budget denied (counted; the metric is updated by `publish`). */
   readonly recordBudgetDenied: Effect.Effect<void>
   /** Pushes what was counted since the last publish to the `Metric`s. */
   readonly publish: Effect.Effect<void>
@@ -149,6 +150,7 @@ export const makeRecorder = (operation: string, attributes: Readonly<Record<stri
   const rejections: Record<string, number> = {}
   // What publish has already pushed, so each publish adds only the difference.
   let publishedSuccess = 0
+  let publishedDenied = 0
   let publishedFailure = 0
   const publishedRejections: Record<string, number> = {}
 
@@ -201,9 +203,9 @@ export const makeRecorder = (operation: string, attributes: Readonly<Record<stri
       recovered++
       return Metric.update(recoveredMetric, 1)
     }),
-    recordBudgetDenied: Effect.suspend(() => {
+    // Counted, published with the rest: a spent budget denies every call of an outage.
+    recordBudgetDenied: Effect.sync(() => {
       budgetDenied++
-      return Metric.update(denied, 1)
     }),
     publish: Effect.suspend(() => {
       const attempts = calls - rejected + retries
@@ -213,6 +215,8 @@ export const makeRecorder = (operation: string, attributes: Readonly<Record<stri
       if (failedAttempts > publishedFailure) updates.push(Metric.update(attemptFailure, failedAttempts - publishedFailure))
       publishedSuccess = successes
       publishedFailure = failedAttempts
+      if (budgetDenied > publishedDenied) updates.push(Metric.update(denied, budgetDenied - publishedDenied))
+      publishedDenied = budgetDenied
       for (const reason of Object.keys(rejections)) {
         // An open circuit publishes its own rejections (a standalone breaker has no recorder).
         if (reason === "circuit_open") continue

@@ -15,6 +15,7 @@ import { boundedBy, settingDeadline } from "./internal/deadline.ts"
 import { Delay } from "./internal/fields.ts"
 import { PolicyError, prefixIssues } from "./internal/policyError.ts"
 import { decodeStrict } from "./internal/strict.ts"
+import { timeoutOrElse } from "./internal/timer.ts"
 
 /**
  * The error inside the `Transient`/`Permanent` that a timeout fails with.
@@ -60,7 +61,7 @@ const bounded = <A, E, R, F>(
 ): Effect.Effect<A, E | F, R> => {
   const duration = validDuration(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
-  return Effect.timeoutOrElse(self, { duration, orElse: () => Effect.fail(timedOut(duration)) })
+  return timeoutOrElse(self, duration, () => Effect.fail(timedOut(duration)))
 }
 
 // Either bound inside the call's deadline (internal/deadline.ts). The timer is built once; per call

@@ -142,3 +142,70 @@ describe("RetryBudget.ratio", () => {
       assert.deepStrictEqual(error.issues.map((i) => i.path), [["ratio"], ["window"], ["buckets"]])
     }))
 })
+
+// A spent local budget answers before the retry loop builds its schedule state; the call must end
+// exactly as the loop would end it.
+describe("a spent budget, answered before the retry loop", () => {
+  const spent = (type: "tokenBucket" | "ratio") =>
+    type === "tokenBucket"
+      ? RetryBudget.tokenBucket({ capacity: 1, retryCost: 5 })
+      : RetryBudget.ratio({ ratio: 0, minPerSecond: 0 })
+
+  for (const type of ["tokenBucket", "ratio"] as const) {
+    it.effect(`${type}: the same RetriesExhausted and counts as through the loop (forced by a while hook)`, () =>
+      Effect.gen(function*() {
+        const results = []
+        for (const forceLoop of [false, true]) {
+          const budget = yield* spent(type)
+          let attempts = 0
+          const call = Effect.suspend(() => {
+            attempts++
+            return Effect.fail(server)
+          })
+          const error = yield* Effect.flip(call.pipe(Retry.retry({
+            maxRetries: 3,
+            initialDelay: 10,
+            budget,
+            log: false,
+            ...(forceLoop ? { while: () => true } : {})
+          })))
+          assert.isTrue(error._tag === "RetriesExhausted")
+          if (error._tag !== "RetriesExhausted") return
+          results.push({
+            reason: error.reason,
+            attempts: error.attempts,
+            elapsed: error.elapsed,
+            last: error.last,
+            calls: attempts,
+            denied: budget.statsUnsafe().retriesDenied,
+            granted: budget.statsUnsafe().retriesGranted
+          })
+        }
+        assert.deepStrictEqual(results[0], results[1])
+        assert.strictEqual(results[0]!.reason, "budget")
+        assert.strictEqual(results[0]!.denied, 1)
+      }))
+  }
+
+  it.effect("a schedule that stops first, a kind not retried, or a hint keep the loop's own reason", () =>
+    Effect.gen(function*() {
+      const reasonOf = (options: Retry.RetryPolicyOptions<unknown>, failure: unknown = server) =>
+        Effect.gen(function*() {
+          const budget = yield* spent("tokenBucket")
+          const error = yield* Effect.flip(Effect.fail(failure).pipe(Retry.retry({ ...options, budget, log: false })))
+          return error._tag === "RetriesExhausted" ? error.reason : error._tag
+        })
+      assert.strictEqual(yield* reasonOf({ maxRetries: 0 }), "schedule")
+      assert.strictEqual(yield* reasonOf({ maxRetries: 3, retryOn: ["Network"] }), "kind")
+      // A first delay beyond the policy's time limit: the schedule ends the call.
+      assert.strictEqual(yield* reasonOf({ maxRetries: 3, initialDelay: "10 seconds", maxDelay: "10 seconds", jitter: "none", timeout: "5 seconds" }), "schedule")
+      const hinted = Failure.transient("slow down", { kind: "RateLimit", retryAfter: "1 hour" })
+      assert.strictEqual(yield* reasonOf({ maxRetries: 3 }, hinted), "retryAfter")
+      // A budget with tokens left is asked by the loop as before.
+      const fresh = yield* RetryBudget.tokenBucket({ capacity: 10, retryCost: 5 })
+      const fiber = yield* Effect.forkChild(Effect.flip(Effect.fail(server).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, budget: fresh, log: false }))))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.isTrue(error._tag === "RetriesExhausted" && error.reason === "budget" && error.attempts === 3)
+    }))
+})

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Fiber } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, Failure, Retry, Timeout } from "../src/index.ts"
 
@@ -97,5 +97,82 @@ describe("Timeout.total", () => {
       if (!Failure.isPermanent(error)) return
       assert.strictEqual(error.kind, "Timeout")
       assert.deepStrictEqual(error.error, new Timeout.TimeoutExceeded({ duration: Duration.seconds(5), scope: "total" }))
+    }))
+})
+
+// The timer behind both bounds (internal/timer.ts): one child fiber for the effect, a timer beside it.
+describe("Timeout: the effect's fiber", () => {
+  it.effect("on expiry the slow effect has been interrupted (its finalizers ran) before the timeout fails", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const slow = Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => events.push("interrupted"))))
+      const fiber = yield* Effect.forkChild(Effect.flip(slow.pipe(Timeout.attempt("1 second"))).pipe(
+        Effect.tap(() => Effect.sync(() => events.push("timed out")))
+      ))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.isTrue(Failure.isTransient(error) && error.kind === "Timeout")
+      assert.deepStrictEqual(events, ["interrupted", "timed out"])
+    }))
+
+  it.effect("interrupting the caller interrupts the effect, waits for it, and leaves no timer behind", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const slow = Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => events.push("interrupted"))))
+      const fiber = yield* Effect.forkChild(slow.pipe(Timeout.attempt("1 second")), { startImmediately: true })
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(events, ["interrupted"])
+      // The timer was stopped too: moving past it changes nothing.
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual(events, ["interrupted"])
+    }))
+
+  it.effect("an effect done before it suspends returns its own exit, success or failure, with no timer", () =>
+    Effect.gen(function*() {
+      // A clock that counts the sleeps asked of it (the timer is one of them on any clock but the live one).
+      const clock = yield* Clock.Clock
+      let sleeps = 0
+      const counting: Clock.Clock = {
+        ...clock,
+        sleep: (duration) =>
+          Effect.suspend(() => {
+            sleeps++
+            return clock.sleep(duration)
+          })
+      }
+      const timed = <A, E>(effect: Effect.Effect<A, E>) => effect.pipe(Timeout.attempt("1 second"), Effect.provideService(Clock.Clock, counting))
+      assert.strictEqual(yield* timed(Effect.succeed("now")), "now")
+      assert.strictEqual(sleeps, 0)
+      const later = yield* Effect.forkChild(timed(Effect.yieldNow.pipe(Effect.as("later"))))
+      assert.strictEqual(yield* Fiber.join(later), "later")
+      assert.strictEqual(sleeps, 1, "an effect that suspends gets its timer")
+
+      assert.strictEqual(yield* Effect.succeed("now").pipe(Timeout.attempt("1 second")), "now")
+      const error = yield* Effect.flip(Effect.fail("bad").pipe(Timeout.attempt("1 second")))
+      assert.strictEqual(error, "bad")
+      const defect = yield* Effect.exit(Effect.die("boom").pipe(Timeout.total("1 second")))
+      assert.isTrue(Exit.isFailure(defect) && Cause.hasDies(defect.cause))
+    }))
+
+  it.effect("the effect keeps the caller's services and attempt number", () =>
+    Effect.gen(function*() {
+      let seen = 0
+      const call = Effect.flatMap(Effect.service(Retry.CurrentAttempt), (attempt) =>
+        Effect.sync(() => {
+          seen = attempt
+        }).pipe(Effect.andThen(Effect.sleep("10 millis")), Effect.andThen(attempt < 2 ? Effect.fail({ status: 503 }) : Effect.succeed("ok")))
+      )
+      const fiber = yield* Effect.forkChild(call.pipe(Timeout.attempt("1 second"), Retry.retry({ maxRetries: 2, initialDelay: 5, jitter: "none", log: false })))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok")
+      assert.strictEqual(seen, 2)
+    }))
+
+  it.live("on the live clock a call that finishes first returns its value (the timer is a setTimeout, cleared)", () =>
+    Effect.gen(function*() {
+      const later = Effect.promise(() => Promise.resolve("later"))
+      assert.strictEqual(yield* later.pipe(Timeout.attempt("1 minute")), "later")
+      const failed = yield* Effect.flip(Effect.promise(() => Promise.resolve(1)).pipe(Effect.andThen(Effect.fail("no")), Timeout.total("1 minute")))
+      assert.strictEqual(failed, "no")
     }))
 })

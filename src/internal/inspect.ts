@@ -41,6 +41,16 @@ export const isInstance = (u: unknown, C: abstract new(...args: never) => unknow
   }
 }
 
+/** `u`'s prototype, or `undefined` when `u` is not an object or the `getPrototypeOf` trap throws. */
+export const prototypeOf = (u: unknown): object | null | undefined => {
+  if (!isObjectLike(u)) return undefined
+  try {
+    return Object.getPrototypeOf(u)
+  } catch {
+    return undefined
+  }
+}
+
 /** Own enumerable keys, at most `limit`; none when the `ownKeys` trap throws. */
 export const keysOf = (u: unknown, limit: number): ReadonlyArray<string> => {
   if (!isObjectLike(u)) return []

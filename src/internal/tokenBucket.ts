@@ -53,6 +53,13 @@ export class TokenBucket {
     return true
   }
 
+  /** Counts a denial when a retry would be denied now; otherwise changes nothing. */
+  denyNow(isTimeout: boolean): boolean {
+    if (this.tokens >= this.costOf(isTimeout)) return false
+    this.denied++
+    return true
+  }
+
   /** `retriedTimeout` is `undefined` for a first-try success, else whether the paid retry was for a timeout. */
   refund(retriedTimeout: boolean | undefined): void {
     const amount = retriedTimeout === undefined ? this.config.noRetryIncrement : this.costOf(retriedTimeout)

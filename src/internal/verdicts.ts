@@ -4,6 +4,7 @@
  */
 import { Duration, Effect } from "effect"
 import { dual } from "effect/Function"
+import { BreakerOpen } from "./breaker/errors.ts"
 import {
   codeVerdict,
   httpStatusTable,
@@ -14,7 +15,7 @@ import {
   wrapperNames
 } from "./errorCatalog.ts"
 import { retryAfterFromHeaders, retryAfterOf } from "./hints.ts"
-import { describe, get, isInstance, isObjectLike, MAX_TEXT, nested, stringAt } from "./inspect.ts"
+import { describe, get, isInstance, isObjectLike, MAX_TEXT, nested, prototypeOf, stringAt } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
 import { TracelessError } from "./traceless.ts"
 
@@ -320,6 +321,9 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
   }
 
   return <E>(error: E): ClassifiedError<E> => {
+    // The breaker's own rejection, the hot failure path of an outage: the verdict step 1 gives it.
+    // (An exact prototype check: `instanceof` is the dearer test where many classes pass by.)
+    if (prototypeOf(error) === BreakerOpen.prototype) return new Permanent({ error, kind: "CircuitOpen" }) as ClassifiedError<E>
     if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
     try {
       return decide(error) as ClassifiedError<E>

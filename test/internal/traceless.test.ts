@@ -33,7 +33,20 @@ describe("trace-less errors", () => {
       assert.strictEqual(caught, "Unknown")
     }))
 
-  it("the stack trace limit is restored after each construction, also for other errors", () => {
+  it("they are built without Error's constructor: own enumerable fields and tag, no own stack, JSON as Data errors", () => {
+    const permanent = Failure.permanent({ status: 404 }, { kind: "NotFound" })
+    assert.deepStrictEqual(Object.keys(permanent).sort(), ["_tag", "error", "kind"])
+    assert.notInclude(Object.getOwnPropertyNames(permanent), "stack")
+    assert.strictEqual(Object.getPrototypeOf(permanent), Failure.Permanent.prototype)
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(permanent)), { _tag: "Permanent", error: { status: 404 }, kind: "NotFound" })
+    assert.strictEqual(permanent.name, "Permanent")
+    // A `__proto__` key in the arguments is a field, never a prototype change.
+    const hostile = new Failure.Transient(JSON.parse(`{ "error": 1, "kind": "Server", "retryAfter": null, "__proto__": { "x": 1 } }`))
+    assert.strictEqual(Object.getPrototypeOf(hostile), Failure.Transient.prototype)
+    assert.isTrue(Failure.isTransient(hostile))
+  })
+
+  it("the stack trace limit is untouched by a construction, also for other errors", () => {
     const before = Error.stackTraceLimit
     Failure.transient("x")
     assert.strictEqual(Error.stackTraceLimit, before)

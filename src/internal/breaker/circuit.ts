@@ -96,6 +96,19 @@ export class Circuit implements ClosedPath {
     return true
   }
 
+  /**
+   * Fused-path rejection: when the circuit rejects now without changing (open and not yet due,
+   * half-open with every probe out, isolated), counts the rejection and returns its error;
+   * otherwise undefined, and nothing changed.
+   */
+  rejectNow(): BreakerOpen | undefined {
+    const local = this.local
+    if (local === undefined) return undefined
+    const now = this.now()
+    if (!local.rejectsAt(now)) return undefined
+    return this.rejection(local.admitAt(now) as Rejected)
+  }
+
   /** The outcome of a call admitted by `admitClosed`; undefined when there is nothing to run. */
   closedExit(exit: Exit.Exit<unknown, unknown>, start: number): Effect.Effect<void> | undefined {
     const local = this.local!
@@ -235,10 +248,14 @@ export class Circuit implements ClosedPath {
 
   /** Counts a rejection (published with the next change or stats read) and fails with `BreakerOpen`. */
   rejected(admission: Rejected): Effect.Effect<never, BreakerOpen> {
+    const error = this.rejection(admission)
+    return admission.change === undefined ? Effect.fail(error) : Effect.andThen(this.publish(admission.change), Effect.fail(error))
+  }
+
+  rejection(admission: Rejected): BreakerOpen {
     this.rejections++
     const after = admission.retryAfterMillis
-    const error = BreakerOpen.fast(this.name, after === undefined ? undefined : Duration.millis(after))
-    return admission.change === undefined ? Effect.fail(error) : Effect.andThen(this.publish(admission.change), Effect.fail(error))
+    return BreakerOpen.fast(this.name, after === undefined ? undefined : Duration.millis(after))
   }
 
   get state(): Effect.Effect<State> {

@@ -12,6 +12,7 @@ import { Cause, Effect, Exit } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
 import type { ClosedPath } from "../fused.ts"
 import { NOTHING, onExitUnlessNothing } from "../onExit.ts"
+import type { Classified } from "../verdicts.ts"
 
 export type { ClosedPath }
 
@@ -22,6 +23,12 @@ export interface FusedOptions {
   readonly breaker: { readonly execute: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, unknown, R> } | undefined
   readonly closed: ClosedPath | undefined
   readonly budget: Budget | undefined
+  /**
+   * The retry's classifier. Given, a call that an open circuit rejects outright skips the
+   * breaker's frame: its `BreakerOpen` is classified here and, as the `Permanent` it then is,
+   * returned with no frame at all.
+   */
+  readonly classify?: ((error: unknown) => Classified<unknown>) | undefined
   /** Continues after the first typed failure (the retry loop), running `next` for later attempts. */
   readonly resume: <A, R>(next: Effect.Effect<A, unknown, R>, error: unknown) => Effect.Effect<A, unknown, R>
   readonly observer: Observer | undefined
@@ -37,7 +44,14 @@ const then = (a: Effect.Effect<void> | undefined, b: Effect.Effect<void> | undef
   a === undefined ? b : b === undefined ? a : Effect.andThen(a, b)
 
 /** Wraps one effect (one attempt's worth of work) in the fused frame. */
-export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): Effect.Effect<A, unknown, R> => {
+export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): Effect.Effect<A, unknown, R> =>
+  Effect.suspend(fusedEntry(attempt, options))
+
+/**
+ * The body of the fused frame's `suspend`, for a caller that runs it inside a `suspend` of its
+ * own (a pipeline's outer frame, which takes the bulkhead's slot first): one frame fewer.
+ */
+export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: FusedOptions): () => Effect.Effect<A, unknown, R> => {
   const { breaker, budget, closed, observer, resume } = options
   const guarded = breaker === undefined ? attempt : breaker.execute(attempt)
   const handlers = (fast: boolean, startedAt: number | undefined) => ({
@@ -66,12 +80,25 @@ export const fuse = <A, R>(attempt: Effect.Effect<A, unknown, R>, options: Fused
   const alwaysTimed = closed !== undefined && closed.needsStart
   const shouldTime = options.shouldTime
   const now = alwaysTimed ? () => closed!.now() : options.now ?? Date.now
-  return Effect.suspend(() => {
+  const rejected = (open: unknown, startedAt: number | undefined): Effect.Effect<A, unknown, R> => {
+    const verdict = classify!(open) as Classified<unknown>
+    // A classifier that would retry the rejection: the usual failure path, minus the breaker's frame.
+    if (verdict._tag !== "Permanent") return handlers(false, startedAt).onFailure(Cause.fail(open))
+    const exit = Exit.fail(verdict)
+    const observed = observer === undefined ? NOTHING : observer(exit, startedAt)
+    return observed === undefined ? exit : Effect.andThen(observed, exit)
+  }
+  const classify = options.classify
+  return () => {
     budget?.onRequest()
     const fast = closed !== undefined && closed.admitClosed()
     const first = breaker === undefined || fast ? attempt : guarded
     const timed = alwaysTimed || shouldTime()
+    if (!fast && closed !== undefined && classify !== undefined) {
+      const open = closed.rejectNow()
+      if (open !== undefined) return rejected(open, timed ? now() : undefined)
+    }
     if (!timed) return Effect.matchCauseEffect(first, fast ? untimedFast : untimedGuarded)
     return Effect.matchCauseEffect(first, handlers(fast, now()))
-  })
+  }
 }

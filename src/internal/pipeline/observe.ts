@@ -6,6 +6,7 @@
 import { Cause, Effect, Exit, Option } from "effect"
 import type { Recorder } from "../../Telemetry.ts"
 import { kindOf } from "../errorInfo.ts"
+import type { Kind } from "../kind.ts"
 import { type LetterStore, letterFor, publishOrLog } from "../letters.ts"
 import { NOTHING } from "../onExit.ts"
 import { RetriesExhausted } from "../retry/loop.ts"
@@ -19,6 +20,10 @@ export const rejectionReason = (error: unknown): string | undefined => {
   if (tag === "Permanent" && (error as Permanent<unknown>).kind === "CircuitOpen") return "circuit_open"
   return undefined
 }
+
+// A rejection's kind, as the default classifier gives it (BreakerOpen → CircuitOpen, BulkheadFull →
+// RateLimit): said here, not classified again for every rejection of an outage.
+const rejectionKind: Readonly<Record<string, Kind>> = { circuit_open: "CircuitOpen", bulkhead_full: "RateLimit" }
 
 const isBudgetDenial = (error: unknown): boolean => error instanceof RetriesExhausted && error.reason === "budget"
 
@@ -57,9 +62,11 @@ export const observer = (
     const failure = error.value
     const reason = rejectionReason(failure)
     if (reason !== undefined) recorder.recordRejection(reason)
-    recorder.recordCall(false, durationMs, kindOf(failure), reason !== undefined)
+    recorder.recordCall(false, durationMs, reason === undefined ? kindOf(failure) : rejectionKind[reason]!, reason !== undefined)
+    const denied = isBudgetDenial(failure)
+    if (options.deadLetters === undefined && !denied) return NOTHING
     const effects: Array<Effect.Effect<void>> = []
-    if (isBudgetDenial(failure)) effects.push(recorder.recordBudgetDenied)
+    if (denied) effects.push(recorder.recordBudgetDenied)
     if (options.deadLetters !== undefined && (reason === undefined || options.letterRejected)) {
       // Counted as a dead letter only once stored; a letter the store refused is counted as failed.
       const counted = reason === undefined ? recorder.recordDeadLetter : recorder.recordRejectedLetter
@@ -68,6 +75,6 @@ export const observer = (
         (stored) => stored ? counted : Effect.void
       ))
     }
-    return effects.length === 0 ? NOTHING : Effect.all(effects, { discard: true })
+    return effects.length === 0 ? NOTHING : effects.length === 1 ? effects[0]! : Effect.all(effects, { discard: true })
   }
 }

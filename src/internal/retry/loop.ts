@@ -5,6 +5,7 @@
 import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
+import { denyNowOf } from "../budgetPeek.ts"
 import { CurrentDeadline } from "../deadline.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
@@ -68,6 +69,8 @@ export interface Plan<E, R> {
   readonly totalLimitMillis: number | undefined
   readonly log: boolean
   readonly budget: Budget | undefined
+  /** The schedule surely allows a first retry (a policy's, with `maxRetries` >= 1). */
+  readonly firstRetryAllowed?: boolean | undefined
 }
 
 const annotations = (
@@ -190,10 +193,28 @@ export const resume = <A, E, R, R2>(
   error: E
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const verdict = plan.classify(error)
-  return verdict._tag === "Permanent" ? Effect.fail(verdict) : retryLoop(self, plan, verdict)
+  if (verdict._tag === "Permanent") return Effect.fail(verdict)
+  if (plan.budget === undefined) return retryLoop(self, plan, verdict)
+  // Under a deadline the loop may end first with reason "deadline": only the loop knows the delay.
+  return Effect.withFiber((fiber) =>
+    (fiber.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
+  )
 }
 
-/** Applies a plan to one effect: a first success costs one `Effect.catch` (plus the budget's hooks). */
+/**
+ * A spent budget's answer without the loop: when the loop's first round would reach the budget
+ * (the kind is retried, no `while`, no hint, a first retry the schedule allows) and the budget
+ * denies it now, the call ends as the loop would end it, `RetriesExhausted` with reason `"budget"`.
+ */
+const deniedAtOnce = <E>(plan: Plan<E, any>, first: Transient<E>): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
+  const denyNow = plan.budget === undefined || plan.firstRetryAllowed !== true ? undefined : denyNowOf(plan.budget)
+  if (denyNow === undefined || plan.while !== undefined) return undefined
+  if (plan.allowKind !== undefined && !plan.allowKind(first.kind)) return undefined
+  if (plan.checkHints && hintOf(first) !== undefined) return undefined
+  return denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
+}
+
+/** Applies a plan to one effect: a first success costs one `Effect.catch` (with a budget, its hooks in one `matchEffect`). */
 export const apply = <A, E, R, R2>(
   self: Effect.Effect<A, E, R>,
   plan: Plan<E, R2>
@@ -201,12 +222,16 @@ export const apply = <A, E, R, R2>(
   const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
   const budget = plan.budget
   if (budget === undefined) return Effect.catch(self, loop)
-  const counted = Effect.map(self, (a) => {
-    budget.onSuccess(false)
-    return a
-  })
+  // One frame for both outcomes (a success counted, a failure into the loop), as `catch` + `map` would be two.
+  const handlers = {
+    onFailure: loop,
+    onSuccess: (a: A): Effect.Effect<A> => {
+      budget.onSuccess(false)
+      return Effect.succeed(a)
+    }
+  }
   return Effect.suspend(() => {
     budget.onRequest()
-    return Effect.catch(counted, loop)
+    return Effect.matchEffect(self, handlers)
   })
 }

@@ -125,9 +125,19 @@ export const fromDecoded = <E, R>(
     maxRetryAfterMillis: Duration.toMillis(policy.maxRetryAfter),
     totalLimitMillis: policy.timeout === undefined ? undefined : Duration.toMillis(policy.timeout),
     log: hooks.log ?? true,
-    budget: hooks.budget
+    budget: hooks.budget,
+    firstRetryAllowed: firstRetryAllowed(policy)
   }
 }
+
+/**
+ * The policy's schedule (`Backoff.fromPolicy`) allows a first retry for a failure without a hint:
+ * it recurs `maxRetries` times, and its time limit, if any, holds the first delay (at most
+ * `maxDelay`, doubled for the largest jitter).
+ */
+const firstRetryAllowed = (policy: RetryPolicy): boolean =>
+  policy.maxRetries >= 1 &&
+  (policy.timeout === undefined || 2 * Duration.toMillis(policy.maxDelay) <= Duration.toMillis(policy.timeout))
 
 /** The plan for retry options (decoded once per options object). */
 export const planFor = <E, R>(input: Options<E, R>): Plan<E, R> | PolicyError => {
