@@ -3,7 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Deadline, Failure, Pipeline, Retry, Timeout } from "../src/index.ts"
+import { Deadline, Failure, Pipeline, Retry, RetryBudget, Timeout } from "../src/index.ts"
 
 const leftMillis = Effect.map(Deadline.remaining, Option.map(Duration.toMillis))
 
@@ -71,6 +71,22 @@ describe("Deadline", () => {
       assert.isTrue(error._tag === "RetriesExhausted" && error.reason === "deadline")
       assert.strictEqual(attempts, 2)
       assert.match(error.message, /deadline: the next attempt could not start before the call's deadline/)
+    }))
+
+  it.effect("a spent budget under a deadline ends as the loop would: the deadline comes first", () =>
+    Effect.gen(function*() {
+      // capacity 5, cost 5: the first retry spends it, every later one is denied at once.
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 5 })
+      const failing = Effect.fail({ status: 503 })
+      const retry = Retry.retry({ maxRetries: 3, initialDelay: "2 seconds", jitter: "none", log: false, budget })
+      yield* Effect.forkChild(Effect.flip(failing.pipe(retry)))
+      yield* TestClock.adjust("2 seconds")
+      // No deadline: the budget denies the retry.
+      const denied = yield* Effect.flip(failing.pipe(retry))
+      assert.isTrue(denied._tag === "RetriesExhausted" && denied.reason === "budget")
+      // A deadline the first delay would pass: the loop's reason is "deadline", checked before the budget.
+      const late = yield* Effect.flip(failing.pipe(retry, Deadline.within("1 second")))
+      assert.isTrue(late._tag === "RetriesExhausted" && late.reason === "deadline")
     }))
 
   it.effect("a pipeline's total timeout is the deadline of what it runs", () =>
