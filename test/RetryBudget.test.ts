@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Logger, References } from "effect"
 import { TestClock } from "effect/testing"
 import { Backoff, Failure, Retry, RetryBudget } from "../src/index.ts"
 
@@ -28,6 +28,41 @@ const runOutage = (callers: number, budget: RetryBudget.Budget | undefined) =>
   })
 
 describe("RetryBudget.tokenBucket", () => {
+  it.effect("an outage's budget denials make one Error line per spell, not one per call", () => {
+    const errors: Array<Record<string, unknown>> = []
+    const capture = Logger.make((o) => {
+      if (o.logLevel === "Error") errors.push({ ...o.fiber.getRef(References.CurrentLogAnnotations) })
+    })
+    return Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 5 })
+      const retry = Retry.retry({ schedule, budget, name: "upload" })
+      const failOnce = (call: Effect.Effect<string, Failure.Transient<string>>) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.forkChild(Effect.flip(call.pipe(retry)))
+          yield* TestClock.adjust("1 second")
+          return yield* Fiber.join(fiber)
+        })
+      // The first call's first retry spends the bucket, its second is denied: the spell's line.
+      yield* failOnce(Effect.fail(server))
+      // Ten more calls, each denied: counted, not logged.
+      for (let i = 0; i < 10; i++) {
+        const error = yield* failOnce(Effect.fail(server))
+        assert.isTrue(error._tag === "RetriesExhausted" && error.reason === "budget")
+      }
+      assert.strictEqual(errors.length, 1)
+      assert.strictEqual(errors[0]!.reason, "budget")
+      assert.isUndefined(errors[0]!.budgetDenialsNotLogged)
+      // Five successes refund five tokens: the next retry is granted, which ends the spell, and the
+      // next denial is logged with the count of those that were not.
+      for (let i = 0; i < 5; i++) yield* Effect.succeed("ok").pipe(retry)
+      yield* failOnce(Effect.fail(server))
+      assert.strictEqual(errors.length, 2)
+      assert.strictEqual(errors[1]!.budgetDenialsNotLogged, 10)
+      const stats = yield* budget.stats
+      assert.strictEqual(stats.retriesDenied, 12)
+    }).pipe(Effect.provide(Logger.layer([capture])))
+  })
+
   it.effect("a denied retry ends Retry.retry with reason \"budget\"", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.tokenBucket({ capacity: 5 })

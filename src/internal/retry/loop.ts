@@ -86,6 +86,32 @@ const annotations = (
   ...extra
 })
 
+/**
+ * Budget denials are logged once per spell: in an outage a spent budget denies every call, and an
+ * Error line per call is a log storm that says one thing. The first denial is logged; later ones
+ * are only counted (metrics count each) until the budget grants a retry again, and the next
+ * spell's line says how many went unlogged (`budgetDenialsNotLogged`). Kept per budget, so
+ * pipelines sharing one budget share its spell.
+ */
+interface DenialSpell {
+  logged: boolean
+  unlogged: number
+}
+
+const denialSpells = new WeakMap<object, DenialSpell>()
+
+const denialSpellOf = (budget: object): DenialSpell => {
+  let spell = denialSpells.get(budget)
+  if (spell === undefined) denialSpells.set(budget, spell = { logged: false, unlogged: 0 })
+  return spell
+}
+
+/** A granted retry ends the budget's spell of denials: the next denial is logged again. */
+const endDenialSpell = (budget: object): void => {
+  const spell = denialSpells.get(budget)
+  if (spell !== undefined) spell.logged = false
+}
+
 const exhausted = <E>(
   plan: Plan<E, any>,
   attempts: number,
@@ -103,9 +129,20 @@ const exhausted = <E>(
     ...(retryAfter === undefined ? {} : { retryAfter })
   })
   if (!plan.log) return Effect.fail(error)
+  let unlogged: { readonly budgetDenialsNotLogged?: number } = {}
+  if (reason === "budget" && plan.budget !== undefined) {
+    const spell = denialSpellOf(plan.budget)
+    if (spell.logged) {
+      spell.unlogged++
+      return Effect.fail(error)
+    }
+    spell.logged = true
+    if (spell.unlogged > 0) unlogged = { budgetDenialsNotLogged: spell.unlogged }
+    spell.unlogged = 0
+  }
   const hint = retryAfter === undefined ? {} : { retryAfterMs: Duration.toMillis(retryAfter) }
   return Effect.logError(`All retry attempts exhausted for ${plan.operation}`).pipe(
-    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint })),
+    Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint, ...unlogged })),
     Effect.andThen(Effect.fail(error))
   )
 }
@@ -152,8 +189,9 @@ const retryLoop = <A, E, R, R2>(
         // The next attempt would start when nobody waits for it any more.
         return yield* exhausted(plan, attempt, firstFailureAt, now, last, "deadline")
       }
-      if (plan.budget !== undefined && !(yield* plan.budget.tryAcquire(last))) {
-        return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
+      if (plan.budget !== undefined) {
+        if (!(yield* plan.budget.tryAcquire(last))) return yield* exhausted(plan, attempt, firstFailureAt, now, last, "budget")
+        endDenialSpell(plan.budget)
       }
       if (plan.log) {
         yield* Effect.logWarning(`Retrying ${plan.operation} after error`).pipe(
