@@ -174,9 +174,10 @@ export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, Policy
     }
     /**
      * Sends refunds and leases to give back, and asks for a lease of at least `cost` tokens (0:
-     * a flush); whether the lease was granted, undefined when Redis is unavailable. Nothing is
-     * forgotten before a reply: without one, the same totals and returns go with the next call
-     * (Redis applies each at most once), and a lease it may have granted is given back whole.
+     * a flush): whether the lease was granted, or undefined when Redis is unavailable, with the
+     * lease's id if the request was sent (Redis may grant it without this process learning it).
+     * Nothing is forgotten before a reply: without one, the same totals and returns go with the
+     * next call, and Redis applies each at most once.
      */
     const send = (cost: number) =>
       Effect.suspend(() => {
@@ -184,32 +185,41 @@ export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, Policy
         const total = refundTotal
         const leaseId = `${owner}.${leases++}`
         const sentAt = clock.currentTimeMillisUnsafe()
-        const call = run({
-          key,
-          capacity: config.capacity,
-          refundTotal: total,
-          refundAcked,
-          cost,
-          idle,
-          lease: leaseSize,
-          leaseTtl,
-          owner,
-          leaseId,
-          releases: B.encodeReleases(sent)
+        let attempted = false
+        const call = Effect.suspend(() => {
+          attempted = true
+          return run({
+            key,
+            capacity: config.capacity,
+            refundTotal: total,
+            refundAcked,
+            cost,
+            idle,
+            lease: leaseSize,
+            leaseTtl,
+            owner,
+            leaseId,
+            releases: B.encodeReleases(sent)
+          })
         })
-        const lost = Effect.sync(() => {
-          if (cost > 0) releases.set(leaseId, -1)
-        })
-        return Effect.map(guard.run(call, lost), (reply) => {
-          if (reply === undefined) return undefined
-          for (const [id, n] of sent) if (releases.get(id) === n) releases.delete(id)
-          refundAcked = Math.max(refundAcked, total)
-          available = Number(reply[1])
-          if (reply[0] === 0) return false
-          retire()
-          current = { id: leaseId, tokens: reply[0], until: sentAt + leaseTtl }
-          return true
-        })
+        return guard.run(call).pipe(
+          // An interrupted retry was not made: a lease granted meanwhile goes back whole.
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              if (attempted && cost > 0) releases.set(leaseId, B.WHOLE)
+            })
+          ),
+          Effect.map((reply): { readonly ok: boolean | undefined; readonly lost?: string } => {
+            if (reply === undefined) return attempted && cost > 0 ? { ok: undefined, lost: leaseId } : { ok: undefined }
+            for (const [id, n] of sent) if (releases.get(id) === n) releases.delete(id)
+            refundAcked = Math.max(refundAcked, total)
+            available = Number(reply[1])
+            if (reply[0] === 0) return { ok: false }
+            retire()
+            current = { id: leaseId, tokens: reply[0], until: sentAt + leaseTtl }
+            return { ok: true }
+          })
+        )
       })
     /** Unused leased tokens go back with pending refunds: a lease lives at most `flushEvery`. */
     const giveBack = Effect.suspend(() => {
@@ -248,9 +258,12 @@ export const tokenBucket = (options: Options): Effect.Effect<RetryBudget, Policy
             if (clock.currentTimeMillisUnsafe() < current.until) return Effect.succeed(spend(true))
             retire()
           }
-          return Effect.map(send(cost), (ok) => {
+          return Effect.map(send(cost), ({ lost, ok }) => {
             if (ok !== undefined) return spend(ok)
             const verdict = mode === "allow" ? local.tryAcquire(costOf(failure)) : false
+            // Redis may have granted the lease after all: it goes back with the next call, with
+            // the retry's cost unless this process made the retry on its own.
+            if (lost !== undefined) releases.set(lost, verdict ? B.HELD : B.WHOLE)
             if (verdict) granted++
             else denied++
             return verdict

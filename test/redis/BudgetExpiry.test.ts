@@ -68,52 +68,58 @@ describe("shared retry budget: lost processes and lost replies", () => {
     assert.deepStrictEqual(outcome.after, { level: 95, leases: [] }, "the 15 it held came back, the retry it made did not")
   }, 60_000)
 
-  it("Redis paused: refunds, a returned lease and a lease granted without a reply are applied once when it resumes", async () => {
-    const s = await startServer({ bin: inject("redisBin"), port: await freePort() })
-    servers.push(s)
-    const prefix = uniquePrefix("lost")
-    const key = prefix + "api"
-    const counts: Counts = { evals: 0, sends: 0 }
-    const lines: Array<string> = []
-    const capture = Logger.layer([Logger.make((o) => {
-      lines.push(`${o.logLevel}|${String(Array.isArray(o.message) ? o.message[0] : o.message)}`)
-    })])
-    const levelIs = (n: number) =>
-      Effect.flatMap(Effect.context<Redis.Redis>(), (context) =>
-        waitFor(() => Effect.map(books(key), (b) => b.level === n).pipe(Effect.provideContext(context), Effect.orDie), 20_000))
-    const outcome = await Effect.runPromise(Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      const context = yield* Layer.build(countingRedis(counts, s.port))
-      const budget = yield* RetryBudgetStore.tokenBucket({
-        name: "api",
-        prefix,
-        capacity: 1000,
-        retryCost: 5,
-        leaseSize: 20,
-        flushEvery: "50 millis",
-        storeTimeout: "100 millis",
-        retryStoreAfter: "50 millis"
-      }).pipe(Effect.provide(context), Scope.provide(scope))
-      assert.isTrue(yield* budget.tryAcquire(failure))
-      // The lease (20, 15 unspent) goes back with the next flush: 995.
-      const returned = yield* levelIs(995)
-      s.process.kill("SIGSTOP")
-      // Sent, no reply in time: Redis grants this lease when it resumes; the process decided alone.
-      const fallback = yield* budget.tryAcquire(failure)
-      for (let i = 0; i < 3; i++) budget.onSuccess(false, undefined)
-      // Several flushes carrying the 3 refunds (and the lost lease's return) reach the paused server.
-      const sentAt = counts.evals
-      const flushed = yield* waitFor(() => counts.evals >= sentAt + 3, 20_000)
-      s.process.kill("SIGCONT")
-      const recovered = yield* waitFor(() => lines.some((l) => l.startsWith("Info|Redis retry budget api: store available again")), 20_000)
-      // Closing the budget's scope sends whatever a flush has not had answered yet.
-      yield* Scope.close(scope, Exit.void)
-      return { returned, fallback, flushed, recovered, after: yield* books(key) }
-    }).pipe(Effect.scoped, Effect.provide(redisLayer(s.port)), Effect.provide(capture)))
-    assert.isTrue(outcome.returned)
-    assert.isTrue(outcome.fallback, "allow: the local bucket decided the retry")
-    assert.isTrue(outcome.flushed && outcome.recovered)
-    // 995 − 20 (the lease granted late) + 20 (given back whole) + 3 refunds, each once.
-    assert.deepStrictEqual(outcome.after, { level: 998, leases: [] })
-  }, 60_000)
+  // The lease asked for while Redis was paused is granted when it resumes, and given back by the
+  // next call: what it held (15), and the retry's cost (5) too unless the process made that
+  // retry on its own ("allow": its local bucket granted it).
+  for (const [mode, expected] of [["allow", 995 - 20 + 15 + 3], ["reject", 995 - 20 + 20 + 3]] as const) {
+    it(`Redis paused (${mode}): refunds, a returned lease and a lease granted without a reply are applied once when it resumes`, async () => {
+      const s = await startServer({ bin: inject("redisBin"), port: await freePort() })
+      servers.push(s)
+      const prefix = uniquePrefix("lost")
+      const key = prefix + "api"
+      const counts: Counts = { evals: 0, sends: 0 }
+      const lines: Array<string> = []
+      const capture = Logger.layer([Logger.make((o) => {
+        lines.push(`${o.logLevel}|${String(Array.isArray(o.message) ? o.message[0] : o.message)}`)
+      })])
+      const levelIs = (n: number) =>
+        Effect.flatMap(Effect.context<Redis.Redis>(), (context) =>
+          waitFor(() => Effect.map(books(key), (b) => b.level === n).pipe(Effect.provideContext(context), Effect.orDie), 20_000))
+      const outcome = await Effect.runPromise(Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const context = yield* Layer.build(countingRedis(counts, s.port))
+        const budget = yield* RetryBudgetStore.tokenBucket({
+          name: "api",
+          prefix,
+          capacity: 1000,
+          retryCost: 5,
+          leaseSize: 20,
+          flushEvery: "50 millis",
+          storeTimeout: "100 millis",
+          retryStoreAfter: "50 millis",
+          onStoreError: mode
+        }).pipe(Effect.provide(context), Scope.provide(scope))
+        assert.isTrue(yield* budget.tryAcquire(failure))
+        // The lease (20, 15 unspent) goes back with the next flush: 995.
+        const returned = yield* levelIs(995)
+        s.process.kill("SIGSTOP")
+        // Sent, no reply in time: Redis grants this lease when it resumes; the process decided alone.
+        const fallback = yield* budget.tryAcquire(failure)
+        for (let i = 0; i < 3; i++) budget.onSuccess(false, undefined)
+        // Several flushes carrying the 3 refunds (and the lost lease's return) reach the paused server.
+        const sentAt = counts.evals
+        const flushed = yield* waitFor(() => counts.evals >= sentAt + 3, 20_000)
+        s.process.kill("SIGCONT")
+        const recovered = yield* waitFor(() => lines.some((l) => l.startsWith("Info|Redis retry budget api: store available again")), 20_000)
+        // Closing the budget's scope sends whatever a flush has not had answered yet.
+        yield* Scope.close(scope, Exit.void)
+        return { returned, fallback, flushed, recovered, after: yield* books(key) }
+      }).pipe(Effect.scoped, Effect.provide(redisLayer(s.port)), Effect.provide(capture)))
+      assert.isTrue(outcome.returned)
+      assert.strictEqual(outcome.fallback, mode === "allow", "the local bucket decided the retry, or it was denied")
+      assert.isTrue(outcome.flushed && outcome.recovered)
+      // 995 − 20 (the lease granted late) + what came back of it + 3 refunds, each applied once.
+      assert.deepStrictEqual(outcome.after, { level: expected, leases: [] })
+    }, 60_000)
+  }
 })

@@ -13,8 +13,13 @@
  */
 import { Redis } from "effect/persistence"
 
-/** A lease's return: its id and the tokens given back (-1: its grant's reply was lost, all of it). */
+/** A lease's return: its id and the tokens given back, or `WHOLE` / `HELD`. */
 export type Release = readonly [id: string, tokens: number]
+
+/** Its grant's reply was lost and the retry was not made: what it holds and the retry's cost go back. */
+export const WHOLE = -1
+/** Its grant's reply was lost but the retry was made (decided by the process alone): what it holds goes back. */
+export const HELD = -2
 
 /** `[granted, tokens left, tokens reclaimed from expired leases]`. */
 export type Reply = readonly [number, string, string]
@@ -81,8 +86,8 @@ local tokens = tonumber(stored or capacity)
 if tokens == nil then
   return redis.error_reply("key " .. KEYS[1] .. " does not hold a retry budget (give each store its own prefix)")
 end
--- Takes a lease out of the books; what goes back: at most what it holds, or (amount < 0: the
--- grant's reply was lost, the retry never ran) what it held plus the retry's cost.
+-- Takes a lease out of the books; what goes back: at most what it holds; when the grant's reply
+-- was lost, all it holds (-2: the process made the retry alone) or that and the retry's cost (-1).
 local function close(field, amount)
   local record = redis.call("HGET", KEYS[2], field)
   redis.call("HDEL", KEYS[2], field)
@@ -90,7 +95,8 @@ local function close(field, amount)
   if not record then return 0 end
   local held, paid = string.match(record, "^(%S+) (%S+)$")
   held = tonumber(held)
-  if amount < 0 then return held + tonumber(paid) end
+  if amount == -1 then return held + tonumber(paid) end
+  if amount < 0 then return held end
   return math.min(held, amount)
 end
 -- Expired leases (their process died, or stopped spending them at its own deadline) come back;
