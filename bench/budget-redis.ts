@@ -15,6 +15,7 @@ import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence"
 import { Failure, type RetryBudget } from "../src/index.ts"
 import { RetryBudgetStore } from "../src/redis/index.ts"
+import { commands, resetStats } from "./redisStats.ts"
 import { findOrInstallRedis, freePort, startServer } from "../test/redis/server.ts"
 
 const server = await startServer({ bin: findOrInstallRedis(), port: await freePort() })
@@ -22,17 +23,6 @@ const url = `redis://127.0.0.1:${server.port}`
 const redisLayer = () => NodeRedis.layer({ url, disableOfflineQueue: true })
 const failure = Failure.transient(new Error("503"), { kind: "Server" })
 
-const commands = Effect.gen(function*() {
-  const info = yield* (yield* Redis.Redis).send<string>("INFO", "commandstats")
-  let total = 0
-  let evalsha = 0
-  for (const m of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
-    if (m[1] === "info" || m[1] === "config|resetstat" || m[1] === "config") continue
-    total += Number(m[2])
-    if (m[1] === "evalsha" || m[1] === "eval") evalsha += Number(m[2])
-  }
-  return { total, evalsha }
-})
 
 let run = 0
 /** `processes` buckets on their own connections, each making `retries` retries one at a time. */
@@ -49,7 +39,7 @@ const fleet = (processes: number, leaseSize: number, retries: number) =>
       })
     const each = (b: RetryBudget.RetryBudget) => Effect.forEach(Array.from({ length: retries }), () => one(b), { discard: true })
     yield* Effect.forEach(buckets, (b) => Effect.forEach(Array.from({ length: 50 }), () => one(b), { discard: true }), { concurrency: "unbounded" })
-    yield* (yield* Redis.Redis).send("CONFIG", "RESETSTAT")
+    yield* resetStats
     const started = performance.now()
     yield* Effect.forEach(buckets, each, { concurrency: "unbounded", discard: true })
     const ms = performance.now() - started
