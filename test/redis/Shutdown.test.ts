@@ -4,7 +4,7 @@
 // near-cache breaker store (its subscription, a flush on its way), a retry budget giving back
 // its lease and a command in flight all close while Redis stays paused, and once it resumes no
 // connection of ours is left. The test only asserts that closing returns (vitest's time limit
-// catches a hang), never how fast.
+// catches a hang), never how fast. With Redis answering, the close stays graceful.
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { Redis } from "effect/persistence"
@@ -70,4 +70,27 @@ describe("NodeConnection: closing never waits for a paused Redis", () => {
     assert.isTrue(outcome.gone, "every connection the stores and the layer opened is closed")
     assert.isTrue(outcome.failed, "the command in flight failed instead of holding the close")
   }, 60_000)
+
+  it("Redis answering: the close is graceful, a command in flight gets its reply", async () => {
+    const port = inject("redisPort")
+    const outcome = await Effect.runPromise(Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.build(NodeConnection.layer({ url: `redis://127.0.0.1:${port}`, closeTimeout: "20 seconds" })).pipe(Scope.provide(scope))
+      // A blocking command (a quarter second) still waiting when the scope closes.
+      const inFlight = yield* Effect.forkDetach(
+        Effect.provideContext(Effect.flatMap(Effect.service(Redis.Redis), (r) => r.send("BLPOP", uniquePrefix("nothing"), "0.25")), context),
+        { startImmediately: true }
+      )
+      yield* Scope.close(scope, Exit.void)
+      return yield* Fiber.await(inFlight)
+    }))
+    assert.isTrue(Exit.isSuccess(outcome), String(outcome))
+    assert.deepStrictEqual(Exit.isSuccess(outcome) ? outcome.value : undefined, null, "BLPOP timed out normally: nothing was destroyed")
+  }, 60_000)
+
+  it("a bad closeTimeout is a PolicyError naming it", async () => {
+    const error = await Effect.runPromise(Effect.flip(Layer.build(NodeConnection.layer({ closeTimeout: "soon" } as unknown as NodeConnection.Options)).pipe(Effect.scoped)))
+    assert.strictEqual(error._tag, "PolicyError")
+    assert.include(String((error as { readonly message: string }).message), "closeTimeout")
+  })
 })
