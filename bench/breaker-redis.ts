@@ -19,6 +19,7 @@ import { Effect, Fiber, Layer } from "effect"
 import { CircuitBreaker as EffectBreaker, Redis } from "effect/persistence"
 import { CircuitBreaker } from "../src/index.ts"
 import { CircuitBreakerStore } from "../src/redis/index.ts"
+import { commands, resetStats } from "./redisStats.ts"
 import { findOrInstallRedis, freePort, startServer } from "../test/redis/server.ts"
 
 const server = await startServer({ bin: findOrInstallRedis(), port: await freePort() })
@@ -26,19 +27,6 @@ const url = `redis://127.0.0.1:${server.port}`
 const redisLayer = () => NodeRedis.layer({ url, disableOfflineQueue: true })
 const FLUSH = 20
 
-/** Every command the server counted since the last reset, but the counting ones. */
-const commands = Effect.gen(function*() {
-  const info = yield* (yield* Redis.Redis).send<string>("INFO", "commandstats")
-  let total = 0
-  let evalsha = 0
-  for (const m of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
-    if (m[1] === "info" || m[1] === "config|resetstat" || m[1] === "config") continue
-    total += Number(m[2])
-    if (m[1] === "evalsha") evalsha += Number(m[2])
-  }
-  return { total, evalsha }
-})
-const resetStats = Effect.flatMap(Effect.service(Redis.Redis), (r) => r.send("CONFIG", "RESETSTAT"))
 
 interface Row {
   readonly label: string

@@ -119,8 +119,10 @@ const resolve = (options: Options): Resolved | PolicyError => {
 /**
  * A Redis store, over Effect's `Redis` service (for Node, `NodeRedis.layer` from
  * `@effect/platform-node`; pass `disableOfflineQueue: true` so that calls made while disconnected
- * fail at once instead of waiting for the timeout). Fails with `Policy.PolicyError` naming every
- * bad option. Most programs provide it with `layer` instead.
+ * fail at once instead of waiting for the timeout; `NodeConnection.layer` from
+ * `effect-resilience/redis/NodeConnection` does, and its close cannot hang on a paused Redis).
+ * Fails with `Policy.PolicyError` naming every bad option. Most programs provide it with `layer`
+ * instead.
  *
  * @example
  * ```ts

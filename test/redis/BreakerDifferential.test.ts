@@ -74,8 +74,9 @@ const runBoth = (config: M.Config, steps: ReadonlyArray<typeof Step.Type>) =>
     const key = uniquePrefix("diff") + "circuit"
     const encoded = S.encodeConfig(config)
     let now = 1_700_000_000_000
-    let memory: M.State = M.initial(now)
-    // The Redis state starts at the first event's time, as the memory one does here.
+    // The Redis state starts at the first event's time, as the memory one does here, and its
+    // generations at that time scaled to microseconds (see the script's `initial`).
+    let memory: M.State = { ...M.initial(now), generation: now * 1000 }
     const tickets: Array<number> = []
     const seen = new Set<string>()
     for (let i = 0; i < steps.length; i++) {
@@ -140,7 +141,7 @@ describe("Redis breaker store vs the in-memory machine", () => {
         for (const flushes of samples) {
           const key = uniquePrefix("merge") + "circuit"
           let now = 1_700_000_000_000
-          let memory: M.State = M.initial(now)
+          let memory: M.State = { ...M.initial(now), generation: now * 1000 }
           for (const runs of flushes) {
             const gen = memory.generation
             // The machine: each outcome in order, while the circuit stays closed in the flush's generation.

@@ -87,6 +87,21 @@ describe("shared retry budget: leases", () => {
       assert.strictEqual(yield* level(prefix + "api"), 500 - 3 * 40)
     }).pipe(Effect.scoped))
 
+  it.effect("a lease is not spent past its time to live (this process's clock): the next retry asks Redis and the old lease goes back", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("deadline")
+      const counts: Counts = { evals: 0, sends: 0 }
+      const one = yield* bucket({ name: "api", prefix, capacity: 100, retryCost: 5, leaseSize: 20, leaseTimeToLive: "10 seconds", flushEvery: "1 hour" }, counts)
+      assert.isTrue(yield* one.tryAcquire(failure))
+      assert.isTrue(yield* one.tryAcquire(failure))
+      assert.strictEqual(counts.evals, 1, "the second retry spent from the lease")
+      yield* TestClock.adjust("10 seconds")
+      assert.isTrue(yield* one.tryAcquire(failure))
+      assert.strictEqual(counts.evals, 2, "past its deadline the lease is not spent: a new one is asked for")
+      // 100 − 20 (first lease) + 10 (its unspent tokens, given back with the second call) − 20.
+      assert.strictEqual(yield* level(prefix + "api"), 70)
+    }).pipe(Effect.scoped))
+
   it.effect("leaseSize 0: one script call per retry", () =>
     Effect.gen(function*() {
       const counts: Counts = { evals: 0, sends: 0 }

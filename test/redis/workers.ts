@@ -8,7 +8,7 @@ const script = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
 const children = new Set<ChildProcess>()
 
 export interface WorkerArgs {
-  readonly mode: "probes" | "budget" | "fault" | "watch"
+  readonly mode: "probes" | "budget" | "fault" | "watch" | "lease"
   readonly port: number
   readonly prefix: string
   readonly name: string
@@ -24,6 +24,8 @@ export interface Worker {
   readonly send: (line: string) => void
   /** The worker's last output line, parsed; rejects on a non-zero exit or after `limit` ms. */
   readonly result: Promise<unknown>
+  /** Kills the worker with SIGKILL (no finalizer runs) and resolves once it has exited. */
+  readonly kill: () => Promise<void>
 }
 
 /** Starts one worker (see `Worker`); it is killed after `limit` ms at the latest. */
@@ -80,7 +82,12 @@ export const startWorker = (args: WorkerArgs, limit = 20_000): Worker => {
         )
       ]),
     send: (line) => void child.stdin!.write(`${line}\n`),
-    result
+    result,
+    kill: () => {
+      const exited = result.then(() => undefined, () => undefined)
+      child.kill("SIGKILL")
+      return exited
+    }
   }
 }
 

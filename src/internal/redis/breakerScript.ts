@@ -194,8 +194,12 @@ local function decodeWindow(s, r)
 end
 
 -- State: tag since gen openings lastOpenFor failures until inFlight successes ; leases ; windows
+-- A key created afresh (never written, or expired after idleTimeToLive) starts its generations at
+-- its creation time scaled to microseconds, not 0: every generation of a key it replaces is
+-- below that (that key would need more than 1 000 transitions a millisecond to reach it), so an
+-- admission or a flush fenced to the old key never matches one of the new key's.
 local function initial()
-  return { tag = "C", since = now, gen = 0, openings = 0, lastOpenFor = 0, failures = 0, untilAt = 0,
+  return { tag = "C", since = now, gen = now * 1000, openings = 0, lastOpenFor = 0, failures = 0, untilAt = 0,
     inFlight = 0, successes = 0, leases = {}, windows = nil }
 end
 local function decode(raw)
