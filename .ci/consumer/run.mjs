@@ -151,6 +151,10 @@ try {
     explain.status === 0 && explain.out.includes("Policy: http") && explain.out.includes("Worst-case total time"),
     explain.out
   )
+  // The Redis connection whose close cannot hang needs @effect/platform-node (and a redis client
+  // to connect, which only building the layer does): importing it must work once platform-node is in.
+  const connection = run(cliNode, cliNode, ["--input-type=module", "-e", "const m = await import('effect-resilience/redis/NodeConnection'); console.log(typeof m.layer)"], app)
+  check("effect-resilience/redis/NodeConnection loads with @effect/platform-node", connection.status === 0 && connection.stdout.trim() === "function", connection.out)
   const ls2 = run(cliNode, "npm", ["ls", "effect", "--all", "--parseable"], app)
   check("still one copy of effect with @effect/platform-node", new Set(ls2.out.split("\n").filter((l) => l.endsWith(join("node_modules", "effect")))).size === 1, ls2.out)
 } catch (error) {
