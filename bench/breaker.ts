@@ -3,10 +3,10 @@
  * Effect's own `effect/persistence` breaker, cockatiel and opossum.
  */
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
-import { Clock, Context, Effect, Schedule, Scope } from "effect"
+import { Clock, Context, Effect, type Exit, Schedule, Scope } from "effect"
 import * as EffectCB from "effect/persistence/CircuitBreaker"
 import CircuitBreakerOpossum from "opossum"
-import { Bulkhead, CircuitBreaker, Failure, Pipeline, Resilience, Retry, RetryBudget } from "../src/index.ts"
+import { Bulkhead, CircuitBreaker, Deadline, Failure, Pipeline, Resilience, Retry, RetryBudget, Timeout } from "../src/index.ts"
 import type { Group } from "./harness.ts"
 
 const scope = Effect.runSync(Scope.make())
@@ -50,6 +50,12 @@ const rejectedByFullPipeline = Effect.exit(fullPipeline.execute(one))
 const emptyBudget = Effect.runSync(RetryBudget.tokenBucket({ capacity: 1, retryCost: 5 }))
 const transientFailure = Effect.fail(Failure.transient({ status: 503 }, { kind: "Server" }))
 const deniedByBudget = Effect.exit(transientFailure.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, budget: emptyBudget, log: false })))
+// An expired deadline (as an HTTP server's time-left header of 0 would set it, in the fiber's
+// context): the attempt is not started, it fails Permanent; alone, and in a pipeline that counts it.
+const expired = Effect.runPromiseWith(Context.make(Deadline.CurrentDeadline, 0))
+const noTimeLeft = Effect.exit(Timeout.attempt(one, "5 seconds"))
+const timedPipeline = pipelineOf({ retry: { maxRetries: 3 }, attemptTimeout: "5 seconds" })
+const noTimeLeftInPipeline = Effect.exit(timedPipeline.execute(one))
 // Effect's own nearest equivalent: a retry that its predicate stops at once.
 const effectStopped = Effect.exit(transientFailure.pipe(Effect.retry({ schedule: Schedule.exponential(10), while: () => false })))
 
@@ -115,6 +121,10 @@ export const checkBreakerCases = Effect.gen(function*() {
   if (closed._tag !== "Failure" || (yield* patient.stats).state !== "Closed") throw new Error("the closed failure case is not closed")
   const denied = yield* deniedByBudget
   if (denied._tag !== "Failure" || JSON.stringify(denied).includes("budget") === false) throw new Error("the budget case is not denied by the budget")
+  for (const late of [noTimeLeft, noTimeLeftInPipeline] as ReadonlyArray<Effect.Effect<Exit.Exit<unknown, unknown>>>) {
+    const exit = yield* Effect.promise(() => expired(late))
+    if (exit._tag !== "Failure" || !JSON.stringify(exit).includes('"scope":"deadline"')) throw new Error("the expired deadline case is not rejected by the deadline")
+  }
 })
 
 export const breakerGroups: ReadonlyArray<Group> = [
@@ -142,6 +152,8 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "pipeline, isolated circuit (Permanent CircuitOpen, counted)", run: () => Effect.runPromise(rejectedByPipeline) },
       { name: "pipeline, full bulkhead (BulkheadFull, counted)", run: () => Effect.runPromise(rejectedByFullPipeline) },
       { name: "Retry.retry, exhausted token budget (RetriesExhausted budget exit)", run: () => Effect.runPromise(deniedByBudget) },
+      { name: "Timeout.attempt, expired deadline (Permanent TimeoutExceeded exit)", run: () => expired(noTimeLeft) },
+      { name: "pipeline, expired deadline (attempt timeout; Permanent, counted)", run: () => expired(noTimeLeftInPipeline) },
       { name: "Effect.retry stopped by its predicate (Effect's own)", run: () => Effect.runPromise(effectStopped) }
     ]
   },

@@ -154,7 +154,8 @@ export const makeFamily = (options: OptionsInput | KeyedInput, config: CircuitCo
       publisher,
       classify: options.classify ?? defaults.classify,
       slowerThan,
-      store
+      store,
+      lastRejection: undefined
     }
   })
 

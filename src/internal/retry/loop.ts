@@ -2,7 +2,7 @@
  * The retry loop: what happens after a call's first failure. Entered only once something fails, so
  * a call that succeeds at once never touches the schedule, the clock or the logs.
  */
-import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Fiber, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
 import { denyNowOf } from "../budgetPeek.ts"
@@ -10,7 +10,7 @@ import { CurrentDeadline } from "../deadline.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
 import type { Kind } from "../kind.ts"
-import { TracelessError } from "../traceless.ts"
+import { failExit, TracelessError } from "../traceless.ts"
 
 /** Why a retry loop gave up on a transient failure (see `Retry.ExhaustedReason`). */
 export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter" | "deadline"
@@ -121,13 +121,7 @@ const exhausted = <E>(
   reason: ExhaustedReason,
   retryAfter?: Duration.Duration
 ): Effect.Effect<never, RetriesExhausted<E>> => {
-  const error = new RetriesExhausted({
-    attempts,
-    elapsed: Duration.millis(now - firstFailureAt),
-    last,
-    reason,
-    ...(retryAfter === undefined ? {} : { retryAfter })
-  })
+  const error = exhaustedError(attempts, now - firstFailureAt, last, reason, retryAfter)
   if (!plan.log) return Effect.fail(error)
   let unlogged: { readonly budgetDenialsNotLogged?: number } = {}
   if (reason === "budget" && plan.budget !== undefined) {
@@ -145,6 +139,29 @@ const exhausted = <E>(
     Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint, ...unlogged })),
     Effect.andThen(Effect.fail(error))
   )
+}
+
+const ZERO = Duration.millis(0)
+
+/**
+ * `new RetriesExhausted(...)` with its fields set one by one, in the constructor's order (a spent
+ * budget builds one per call of an outage: no argument object, no `Object.assign`).
+ */
+const exhaustedError = <E>(
+  attempts: number,
+  elapsedMillis: number,
+  last: Transient<E>,
+  reason: ExhaustedReason,
+  retryAfter: Duration.Duration | undefined
+): RetriesExhausted<E> => {
+  const error = Object.create(RetriesExhausted.prototype) as { -readonly [K in keyof RetriesExhausted<E>]: RetriesExhausted<E>[K] }
+  error._tag = "RetriesExhausted"
+  error.attempts = attempts
+  error.elapsed = elapsedMillis === 0 ? ZERO : Duration.millis(elapsedMillis)
+  error.last = last
+  error.reason = reason
+  if (retryAfter !== undefined) error.retryAfter = retryAfter
+  return error as RetriesExhausted<E>
 }
 
 /** A hint above the cap, or one whose wait would end past the total time limit, is not waited for. */
@@ -231,9 +248,15 @@ export const resume = <A, E, R, R2>(
   error: E
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const verdict = plan.classify(error)
-  if (verdict._tag === "Permanent") return Effect.fail(verdict)
+  // A shared verdict (an open circuit's, an expired deadline's) comes with its exit.
+  if (verdict._tag === "Permanent") return failExit(verdict)
   if (plan.budget === undefined) return retryLoop(self, plan, verdict)
   // Under a deadline the loop may end first with reason "deadline": only the loop knows the delay.
+  // Run from a fiber's handler (the usual case), the fiber is at hand without a step of its own.
+  const current = Fiber.getCurrent()
+  if (current !== undefined) {
+    return (current.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
+  }
   return Effect.withFiber((fiber) =>
     (fiber.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
   )
@@ -268,8 +291,9 @@ export const apply = <A, E, R, R2>(
       return Effect.succeed(a)
     }
   }
+  const matched = Effect.matchEffect(self, handlers)
   return Effect.suspend(() => {
     budget.onRequest()
-    return Effect.matchEffect(self, handlers)
+    return matched
   })
 }
