@@ -94,12 +94,24 @@ export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E>
 /**
  * Is this value a `Transient`?
  */
-export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u, Transient)
+export const isTransient = (u: unknown): u is Transient<unknown> => isVerdict(u, Transient.prototype, Permanent.prototype, Transient)
 
 /**
  * Is this value a `Permanent`?
  */
-export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u, Permanent)
+export const isPermanent = (u: unknown): u is Permanent<unknown> => isVerdict(u, Permanent.prototype, Transient.prototype, Permanent)
+
+/**
+ * `instanceof` walks the whole prototype chain of every error that is not the class asked for, on
+ * a path that sees many classes (several checks per failure): the exact prototype answers for the
+ * verdicts themselves, the other verdict and plain objects, `instanceof` only for the rest.
+ */
+const isVerdict = (u: unknown, own: object, other: object, C: abstract new(...args: never) => unknown): boolean => {
+  const proto = prototypeOf(u)
+  if (proto === own) return true
+  if (proto === other || proto === Object.prototype || proto === null || proto === undefined) return false
+  return isInstance(u, C)
+}
 
 /**
  * Is this value either verdict?

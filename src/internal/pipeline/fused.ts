@@ -107,6 +107,9 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
     return observed === undefined ? exit : Effect.uninterruptible(Effect.andThen(observed, exit))
   }
   const classify = options.classify
+  // An untimed call's frame is the same every time: built once.
+  const matchedFast = Effect.matchCauseEffect(attempt, untimedFast)
+  const matchedGuarded = Effect.matchCauseEffect(breaker === undefined ? attempt : guarded, untimedGuarded)
   return () => {
     budget?.onRequest()
     const fast = closed !== undefined && closed.admitClosed()
@@ -116,7 +119,7 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
       const open = closed.rejectNow()
       if (open !== undefined) return rejected(open, timed ? now() : undefined)
     }
-    if (!timed) return Effect.matchCauseEffect(first, fast ? untimedFast : untimedGuarded)
+    if (!timed) return fast ? matchedFast : matchedGuarded
     return Effect.matchCauseEffect(first, handlers(fast, now()))
   }
 }

@@ -31,7 +31,10 @@ const firstFailure = (cause: Cause.Cause<unknown>): Cause.Fail<unknown> | undefi
   return undefined
 }
 
-const isBudgetDenial = (error: unknown): boolean => error instanceof RetriesExhausted && error.reason === "budget"
+// The tag first: `instanceof` walks the whole prototype chain of every other failure.
+const isBudgetDenial = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "RetriesExhausted" &&
+  error instanceof RetriesExhausted && error.reason === "budget"
 
 export interface ObserveOptions {
   readonly name: string
