@@ -99,6 +99,15 @@ const effectPatient = Effect.runSync(Scope.provide(
   EffectCB.make({ tripPolicy: EffectCB.consecutive(Number.MAX_SAFE_INTEGER), openDuration: "30 seconds" }).pipe(Effect.provide(EffectCB.layerStoreMemory())),
   scope
 ))
+// Effect's own half-open probe that fails: consecutive(1), the clock past openDuration before each call.
+const effectProbing = Effect.runSync(Scope.provide(
+  EffectCB.make({ tripPolicy: EffectCB.consecutive(1), openDuration: "1 second" }).pipe(Effect.provide(EffectCB.layerStoreMemory())),
+  scope
+))
+const effectFailedProbe = Effect.exit(Effect.suspend(() => {
+  manual.millis += 1000
+  return failing.pipe(effectProbing.execute({ key: "probing" }))
+}).pipe(Effect.provideService(Clock.Clock, manualClock)))
 const effectFailure = Effect.exit(Effect.fail({ status: 503 }).pipe(effectPatient.execute({ key: "failing" })))
 const cockatiel = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(5), halfOpenAfter: 10_000 })
 const asyncOne = async () => 1
@@ -117,6 +126,11 @@ export const checkBreakerCases = Effect.gen(function*() {
   for (let i = 0; i < 3; i++) yield* failedProbe
   const stats = yield* probing.stats
   if (stats.state !== "Open" || stats.calls < 4) throw new Error(`the half-open probe case is not probing: ${JSON.stringify(stats)}`)
+  for (let i = 0; i < 3; i++) {
+    const exit = yield* effectFailedProbe
+    // A probe runs the call, so its exit is the call's own failure, not a CircuitOpen.
+    if (exit._tag !== "Failure" || !JSON.stringify(exit).includes("503")) throw new Error("Effect's half-open probe case is not probing")
+  }
   const closed = yield* closedFailure
   if (closed._tag !== "Failure" || (yield* patient.stats).state !== "Closed") throw new Error("the closed failure case is not closed")
   const denied = yield* deniedByBudget
@@ -164,7 +178,8 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "Effect.fail(object) (exit): the floor", run: () => Effect.runPromise(Effect.exit(failing)) },
       { name: "closed CircuitBreaker.execute, a failure (exit)", run: () => Effect.runPromise(closedFailure) },
       { name: "half-open probe that fails and re-opens (exit)", run: () => Effect.runPromise(failedProbe) },
-      { name: "effect/persistence CircuitBreaker.execute, a failure (Effect's own)", run: () => Effect.runPromise(effectFailure) }
+      { name: "effect/persistence CircuitBreaker.execute, a failure (Effect's own)", run: () => Effect.runPromise(effectFailure) },
+      { name: "effect/persistence half-open probe that fails (Effect's own)", run: () => Effect.runPromise(effectFailedProbe) }
     ]
   },
   {
