@@ -330,3 +330,28 @@ describe("breaker changes: attributed sinks kept per circuit", () => {
       assert.strictEqual((state[0]!.state as { value: number }).value, 0)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 })
+
+describe("the retry's frame reads a lone failure directly; other causes as Effect.catch does", () => {
+  const withDefect = Effect.failCause(Cause.combine(Cause.fail({ status: 503 }), Cause.die("bug")))
+  const twoFailures = Effect.failCause(Cause.combine(Cause.fail({ status: 400 }), Cause.fail({ status: 503 })))
+  const tags = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? exit.cause.reasons.map((r) => r._tag) : []
+
+  it.effect("a defect beside a failure: defects only, not retried, with or without a budget", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 10 })
+      const expected = tags(yield* Effect.exit(Effect.catch(withDefect, () => Effect.succeed(0))))
+      assert.deepStrictEqual(expected, ["Die", "Die"]) // the typed failure elected to a defect beside the defect
+      assert.deepStrictEqual(tags(yield* Effect.exit(withDefect.pipe(Retry.retry({ maxRetries: 3, log: false })))), expected)
+      assert.deepStrictEqual(tags(yield* Effect.exit(withDefect.pipe(Retry.retry({ maxRetries: 3, log: false, budget })))), expected)
+    }))
+
+  it.effect("two failures: the first decides, with or without a budget", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 10 })
+      for (const retried of [Retry.retry({ maxRetries: 3, log: false }), Retry.retry({ maxRetries: 3, log: false, budget })]) {
+        const error = failureOf(yield* Effect.exit(twoFailures.pipe(retried)))
+        assert.isTrue(Failure.isPermanent(error))
+        assert.deepStrictEqual((error as Failure.Permanent<unknown>).error, { status: 400 })
+      }
+    }))
+})

@@ -2,7 +2,7 @@
  * The retry loop: what happens after a call's first failure. Entered only once something fails, so
  * a call that succeeds at once never touches the schedule, the clock or the logs.
  */
-import { Clock, Context, Duration, Effect, Fiber, Pull, Schedule } from "effect"
+import { type Cause, Clock, Context, Duration, Effect, Fiber, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
 import { denyNowOf } from "../budgetPeek.ts"
@@ -281,17 +281,24 @@ export const apply = <A, E, R, R2>(
   plan: Plan<E, R2>
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
+  // `Effect.catch(self, loop)`, with its commonest cause (one typed failure) read directly; any
+  // other cause gets `Effect.catch`'s own answer (defects elected, interruptions kept).
+  const recover = (cause: Cause.Cause<E>): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
+    const reasons = cause.reasons
+    if (reasons.length === 1 && reasons[0]!._tag === "Fail") return loop(reasons[0]!.error)
+    return Effect.catch(Effect.failCause(cause), loop)
+  }
   const budget = plan.budget
-  if (budget === undefined) return Effect.catch(self, loop)
+  if (budget === undefined) return Effect.catchCause(self, recover)
   // One frame for both outcomes (a success counted, a failure into the loop), as `catch` + `map` would be two.
   const handlers = {
-    onFailure: loop,
+    onFailure: recover,
     onSuccess: (a: A): Effect.Effect<A> => {
       budget.onSuccess(false)
       return Effect.succeed(a)
     }
   }
-  const matched = Effect.matchEffect(self, handlers)
+  const matched = Effect.matchCauseEffect(self, handlers)
   return Effect.suspend(() => {
     budget.onRequest()
     return matched
