@@ -56,6 +56,8 @@ const expired = Effect.runPromiseWith(Context.make(Deadline.CurrentDeadline, 0))
 const noTimeLeft = Effect.exit(Timeout.attempt(one, "5 seconds"))
 const timedPipeline = pipelineOf({ retry: { maxRetries: 3 }, attemptTimeout: "5 seconds" })
 const noTimeLeftInPipeline = Effect.exit(timedPipeline.execute(one))
+// A call that fails at once (transient) under a deadline already past: the retry ends with reason "deadline".
+const pastDeadline = Effect.exit(transientFailure.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false })))
 // Effect's own nearest equivalent: a retry that its predicate stops at once.
 const effectStopped = Effect.exit(transientFailure.pipe(Effect.retry({ schedule: Schedule.exponential(10), while: () => false })))
 
@@ -135,6 +137,8 @@ export const checkBreakerCases = Effect.gen(function*() {
   if (closed._tag !== "Failure" || (yield* patient.stats).state !== "Closed") throw new Error("the closed failure case is not closed")
   const denied = yield* deniedByBudget
   if (denied._tag !== "Failure" || JSON.stringify(denied).includes("budget") === false) throw new Error("the budget case is not denied by the budget")
+  const ended = yield* Effect.promise(() => expired(pastDeadline))
+  if (ended._tag !== "Failure" || !JSON.stringify(ended).includes('"reason":"deadline"')) throw new Error("the past deadline case does not end by the deadline")
   for (const late of [noTimeLeft, noTimeLeftInPipeline] as ReadonlyArray<Effect.Effect<Exit.Exit<unknown, unknown>>>) {
     const exit = yield* Effect.promise(() => expired(late))
     if (exit._tag !== "Failure" || !JSON.stringify(exit).includes('"scope":"deadline"')) throw new Error("the expired deadline case is not rejected by the deadline")
@@ -168,6 +172,7 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "Retry.retry, exhausted token budget (RetriesExhausted budget exit)", run: () => Effect.runPromise(deniedByBudget) },
       { name: "Timeout.attempt, expired deadline (Permanent TimeoutExceeded exit)", run: () => expired(noTimeLeft) },
       { name: "pipeline, expired deadline (attempt timeout; Permanent, counted)", run: () => expired(noTimeLeftInPipeline) },
+      { name: "Retry.retry, deadline already past (RetriesExhausted deadline exit)", run: () => expired(pastDeadline) },
       { name: "Effect.retry stopped by its predicate (Effect's own)", run: () => Effect.runPromise(effectStopped) }
     ]
   },

@@ -38,11 +38,15 @@ for (const [label, lib] of Object.entries(trees)) {
   ))
   const expired = Effect.runPromiseWith(Context.make(Deadline.CurrentDeadline, 0))
   const late = Effect.exit(Timeout.attempt(one, "5 seconds"))
+  const pastDeadline = Effect.exit(Effect.fail(Failure.transient({ status: 503 }, { kind: "Server" })).pipe(
+    Retry.retry({ maxRetries: 3, initialDelay: 10, log: false })
+  ))
   cases.push(
     { name: `${label}: … then Failure.classify (exit)`, run: () => Effect.runPromise(classified) },
     { name: `${label}: pipeline, isolated circuit (exit)`, run: () => Effect.runPromise(inPipeline) },
     { name: `${label}: Retry.retry, spent token budget (exit)`, run: () => Effect.runPromise(denied) },
-    { name: `${label}: Timeout.attempt, expired deadline (exit)`, run: () => expired(late) }
+    { name: `${label}: Timeout.attempt, expired deadline (exit)`, run: () => expired(late) },
+    { name: `${label}: Retry.retry, deadline already past (exit)`, run: () => expired(pastDeadline) }
   )
   cases.push(
     { name: `${label}: execute (consecutive)`, run: () => Effect.runPromise(guarded) },

@@ -355,3 +355,34 @@ describe("the retry's frame reads a lone failure directly; other causes as Effec
       }
     }))
 })
+
+describe("a deadline already past at the first failure: RetriesExhausted without the loop", () => {
+  it.effect("the same error as the loop gives (forced with a `while`), the call run once, the budget not asked", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust(5000)
+      let runs = 0
+      const failing = Effect.suspend(() => {
+        runs++
+        return Effect.fail(Failure.transient({ status: 503 }, { kind: "Server" }))
+      })
+      const late = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, Deadline.CurrentDeadline, 4000)
+      const early = failureOf(yield* Effect.exit(late(failing.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false })))))
+      const loop = failureOf(yield* Effect.exit(late(failing.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false, while: () => true })))))
+      assert.strictEqual(runs, 2)
+      assert.deepStrictEqual(early, loop)
+      assert.deepStrictEqual(Object.keys(early), Object.keys(loop))
+      assert.isTrue(early._tag === "RetriesExhausted" && early.reason === "deadline" && early.attempts === 1)
+      // Deadline before budget, as in the loop: a spent budget is not asked (nor counted).
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 1, retryCost: 5 })
+      const both = failureOf(yield* Effect.exit(late(failing.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false, budget })))))
+      assert.isTrue(both._tag === "RetriesExhausted" && both.reason === "deadline")
+      assert.strictEqual(budget.statsUnsafe().retriesDenied, 0)
+      // With time left the loop retries.
+      const inTime = failureOf(yield* Effect.exit(Effect.provideService(failing.pipe(Retry.retry({ maxRetries: 1, initialDelay: 10, log: false })), Deadline.CurrentDeadline, 60_000).pipe(
+        Effect.forkChild,
+        Effect.tap(() => TestClock.adjust(1000)),
+        Effect.flatMap(Fiber.join)
+      )))
+      assert.isTrue(inTime._tag === "RetriesExhausted" && inTime.reason === "schedule" && inTime.attempts === 2)
+    }))
+})

@@ -250,29 +250,36 @@ export const resume = <A, E, R, R2>(
   const verdict = plan.classify(error)
   // A shared verdict (an open circuit's, an expired deadline's) comes with its exit.
   if (verdict._tag === "Permanent") return failExit(verdict)
-  if (plan.budget === undefined) return retryLoop(self, plan, verdict)
-  // Under a deadline the loop may end first with reason "deadline": only the loop knows the delay.
   // Run from a fiber's handler (the usual case), the fiber is at hand without a step of its own.
   const current = Fiber.getCurrent()
-  if (current !== undefined) {
-    return (current.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
-  }
-  return Effect.withFiber((fiber) =>
-    (fiber.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
-  )
+  if (current !== undefined) return answeredAtOnce(plan, verdict, current) ?? retryLoop(self, plan, verdict)
+  if (plan.budget === undefined) return retryLoop(self, plan, verdict)
+  return Effect.withFiber((fiber) => answeredAtOnce(plan, verdict, fiber) ?? retryLoop(self, plan, verdict))
 }
 
 /**
- * A spent budget's answer without the loop: when the loop's first round would reach the budget
- * (the kind is retried, no `while`, no hint, a first retry the schedule allows) and the budget
- * denies it now, the call ends as the loop would end it, `RetriesExhausted` with reason `"budget"`.
+ * The loop's answer without the loop, where its first round surely reaches the check that ends
+ * it (the kind is retried, no `while`, no hint, a first retry the schedule allows): a deadline
+ * already past ends it with reason `"deadline"` (any delay starts the next attempt past it), else
+ * a spent budget that denies the retry now with reason `"budget"`. Checked in the loop's order:
+ * under a deadline not yet past, only the loop knows the delay, so the budget is asked there.
  */
-const deniedAtOnce = <E>(plan: Plan<E, any>, first: Transient<E>): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
-  const denyNow = plan.budget === undefined || plan.firstRetryAllowed !== true ? undefined : denyNowOf(plan.budget)
-  if (denyNow === undefined || plan.while !== undefined) return undefined
+const answeredAtOnce = <E>(
+  plan: Plan<E, any>,
+  first: Transient<E>,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
+  if (plan.firstRetryAllowed !== true || plan.while !== undefined) return undefined
+  const deadline = fiber.getRef(CurrentDeadline)
+  if (deadline === undefined && plan.budget === undefined) return undefined
   if (plan.allowKind !== undefined && !plan.allowKind(first.kind)) return undefined
   if (plan.checkHints && hintOf(first) !== undefined) return undefined
-  return denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
+  if (deadline !== undefined) {
+    const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+    return now >= deadline ? exhausted(plan, 1, now, now, first, "deadline") : undefined
+  }
+  const denyNow = denyNowOf(plan.budget!)
+  return denyNow !== undefined && denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
 }
 
 /** Applies a plan to one effect: a first success costs one `Effect.catch` (with a budget, its hooks in one `matchEffect`). */
