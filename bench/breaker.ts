@@ -3,10 +3,10 @@
  * Effect's own `effect/persistence` breaker, cockatiel and opossum.
  */
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel"
-import { Clock, Context, Effect, Schedule, Scope } from "effect"
+import { Clock, Context, Effect, type Exit, Schedule, Scope } from "effect"
 import * as EffectCB from "effect/persistence/CircuitBreaker"
 import CircuitBreakerOpossum from "opossum"
-import { Bulkhead, CircuitBreaker, Failure, Pipeline, Resilience, Retry, RetryBudget } from "../src/index.ts"
+import { Bulkhead, CircuitBreaker, Deadline, Failure, Pipeline, Resilience, Retry, RetryBudget, Timeout } from "../src/index.ts"
 import type { Group } from "./harness.ts"
 
 const scope = Effect.runSync(Scope.make())
@@ -50,6 +50,14 @@ const rejectedByFullPipeline = Effect.exit(fullPipeline.execute(one))
 const emptyBudget = Effect.runSync(RetryBudget.tokenBucket({ capacity: 1, retryCost: 5 }))
 const transientFailure = Effect.fail(Failure.transient({ status: 503 }, { kind: "Server" }))
 const deniedByBudget = Effect.exit(transientFailure.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, budget: emptyBudget, log: false })))
+// An expired deadline (as an HTTP server's time-left header of 0 would set it, in the fiber's
+// context): the attempt is not started, it fails Permanent; alone, and in a pipeline that counts it.
+const expired = Effect.runPromiseWith(Context.make(Deadline.CurrentDeadline, 0))
+const noTimeLeft = Effect.exit(Timeout.attempt(one, "5 seconds"))
+const timedPipeline = pipelineOf({ retry: { maxRetries: 3 }, attemptTimeout: "5 seconds" })
+const noTimeLeftInPipeline = Effect.exit(timedPipeline.execute(one))
+// A call that fails at once (transient) under a deadline already past: the retry ends with reason "deadline".
+const pastDeadline = Effect.exit(transientFailure.pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, log: false })))
 // Effect's own nearest equivalent: a retry that its predicate stops at once.
 const effectStopped = Effect.exit(transientFailure.pipe(Effect.retry({ schedule: Schedule.exponential(10), while: () => false })))
 
@@ -93,6 +101,15 @@ const effectPatient = Effect.runSync(Scope.provide(
   EffectCB.make({ tripPolicy: EffectCB.consecutive(Number.MAX_SAFE_INTEGER), openDuration: "30 seconds" }).pipe(Effect.provide(EffectCB.layerStoreMemory())),
   scope
 ))
+// Effect's own half-open probe that fails: consecutive(1), the clock past openDuration before each call.
+const effectProbing = Effect.runSync(Scope.provide(
+  EffectCB.make({ tripPolicy: EffectCB.consecutive(1), openDuration: "1 second" }).pipe(Effect.provide(EffectCB.layerStoreMemory())),
+  scope
+))
+const effectFailedProbe = Effect.exit(Effect.suspend(() => {
+  manual.millis += 1000
+  return failing.pipe(effectProbing.execute({ key: "probing" }))
+}).pipe(Effect.provideService(Clock.Clock, manualClock)))
 const effectFailure = Effect.exit(Effect.fail({ status: 503 }).pipe(effectPatient.execute({ key: "failing" })))
 const cockatiel = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(5), halfOpenAfter: 10_000 })
 const asyncOne = async () => 1
@@ -111,10 +128,21 @@ export const checkBreakerCases = Effect.gen(function*() {
   for (let i = 0; i < 3; i++) yield* failedProbe
   const stats = yield* probing.stats
   if (stats.state !== "Open" || stats.calls < 4) throw new Error(`the half-open probe case is not probing: ${JSON.stringify(stats)}`)
+  for (let i = 0; i < 3; i++) {
+    const exit = yield* effectFailedProbe
+    // A probe runs the call, so its exit is the call's own failure, not a CircuitOpen.
+    if (exit._tag !== "Failure" || !JSON.stringify(exit).includes("503")) throw new Error("Effect's half-open probe case is not probing")
+  }
   const closed = yield* closedFailure
   if (closed._tag !== "Failure" || (yield* patient.stats).state !== "Closed") throw new Error("the closed failure case is not closed")
   const denied = yield* deniedByBudget
   if (denied._tag !== "Failure" || JSON.stringify(denied).includes("budget") === false) throw new Error("the budget case is not denied by the budget")
+  const ended = yield* Effect.promise(() => expired(pastDeadline))
+  if (ended._tag !== "Failure" || !JSON.stringify(ended).includes('"reason":"deadline"')) throw new Error("the past deadline case does not end by the deadline")
+  for (const late of [noTimeLeft, noTimeLeftInPipeline] as ReadonlyArray<Effect.Effect<Exit.Exit<unknown, unknown>>>) {
+    const exit = yield* Effect.promise(() => expired(late))
+    if (exit._tag !== "Failure" || !JSON.stringify(exit).includes('"scope":"deadline"')) throw new Error("the expired deadline case is not rejected by the deadline")
+  }
 })
 
 export const breakerGroups: ReadonlyArray<Group> = [
@@ -142,6 +170,9 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "pipeline, isolated circuit (Permanent CircuitOpen, counted)", run: () => Effect.runPromise(rejectedByPipeline) },
       { name: "pipeline, full bulkhead (BulkheadFull, counted)", run: () => Effect.runPromise(rejectedByFullPipeline) },
       { name: "Retry.retry, exhausted token budget (RetriesExhausted budget exit)", run: () => Effect.runPromise(deniedByBudget) },
+      { name: "Timeout.attempt, expired deadline (Permanent TimeoutExceeded exit)", run: () => expired(noTimeLeft) },
+      { name: "pipeline, expired deadline (attempt timeout; Permanent, counted)", run: () => expired(noTimeLeftInPipeline) },
+      { name: "Retry.retry, deadline already past (RetriesExhausted deadline exit)", run: () => expired(pastDeadline) },
       { name: "Effect.retry stopped by its predicate (Effect's own)", run: () => Effect.runPromise(effectStopped) }
     ]
   },
@@ -152,7 +183,8 @@ export const breakerGroups: ReadonlyArray<Group> = [
       { name: "Effect.fail(object) (exit): the floor", run: () => Effect.runPromise(Effect.exit(failing)) },
       { name: "closed CircuitBreaker.execute, a failure (exit)", run: () => Effect.runPromise(closedFailure) },
       { name: "half-open probe that fails and re-opens (exit)", run: () => Effect.runPromise(failedProbe) },
-      { name: "effect/persistence CircuitBreaker.execute, a failure (Effect's own)", run: () => Effect.runPromise(effectFailure) }
+      { name: "effect/persistence CircuitBreaker.execute, a failure (Effect's own)", run: () => Effect.runPromise(effectFailure) },
+      { name: "effect/persistence half-open probe that fails (Effect's own)", run: () => Effect.runPromise(effectFailedProbe) }
     ]
   },
   {

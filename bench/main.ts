@@ -37,6 +37,9 @@ const targetCases = [
   "full Bulkhead.execute (BulkheadFull exit)",
   "pipeline, full bulkhead (BulkheadFull, counted)",
   "Retry.retry, exhausted token budget (RetriesExhausted budget exit)",
+  "Timeout.attempt, expired deadline (Permanent TimeoutExceeded exit)",
+  "pipeline, expired deadline (attempt timeout; Permanent, counted)",
+  "Retry.retry, deadline already past (RetriesExhausted deadline exit)",
   "Effect.retry stopped by its predicate (Effect's own)"
 ]
 const byName = new Map(all.flatMap((g) => g.cases.filter((c) => c.baseline === undefined).map((c) => [c.name, c] as const)))

@@ -16,6 +16,7 @@ import type { PolicyError } from "./internal/policyError.ts"
 import { withSlots } from "./internal/fused.ts"
 import { NOTHING } from "./internal/onExit.ts"
 import { decodeOptions } from "./internal/strict.ts"
+import { failExit, shared } from "./internal/traceless.ts"
 
 
 /**
@@ -134,7 +135,8 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
     if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
     const { maxConcurrent, maxQueue } = decoded.success
     const name = options.name ?? "bulkhead"
-    const full = new BulkheadFull({ name, maxConcurrent, maxQueue })
+    // One error for every rejection (its fields are the bulkhead's, true for each), frozen, with its exit.
+    const full = shared(new BulkheadFull({ name, maxConcurrent, maxQueue }))
     // A counter, not a semaphore: a call that finds a free slot pays for one onExit and nothing
     // else. Waiters queue in order; a freed slot is handed to the first of them directly.
     let running = 0
@@ -158,7 +160,7 @@ export const make = (options: Options): Effect.Effect<Bulkhead, PolicyError> =>
           }
           if (waiters.length >= maxQueue) {
             rejected++
-            return Effect.fail(full)
+            return failExit(full)
           }
           const turn = Deferred.makeUnsafe<void>()
           waiters.push(turn)

@@ -155,7 +155,9 @@ export type CircuitConfig = Model.CircuitConfig
 /**
  * Synchronous access to a circuit whose store decides in this process. The breaker then admits
  * calls to a closed circuit without a store effect, and records a success that changes nothing
- * without calling the store at all. Only call these from inside an effect.
+ * without calling the store at all. A store whose rejections change nothing may also offer the
+ * optional `retryAfterAt(now)`, which the breaker asks instead of `admitAt` once `rejectsAt(now)`
+ * said yes. Only call these from inside an effect.
  *
  * @since 0.1.0
  * @category models

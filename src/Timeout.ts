@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, Result } from "effect"
+import { Data, Duration, Effect, type Exit, Result } from "effect"
 import { dual } from "effect/Function"
 import { Permanent, Transient } from "./Failure.ts"
 import { boundedBy, settingDeadline } from "./internal/deadline.ts"
@@ -16,6 +16,7 @@ import { Delay } from "./internal/fields.ts"
 import { PolicyError, prefixIssues } from "./internal/policyError.ts"
 import { decodeStrict } from "./internal/strict.ts"
 import { timeoutOrElse } from "./internal/timer.ts"
+import { failExit, shared } from "./internal/traceless.ts"
 
 /**
  * The error inside the `Transient`/`Permanent` that a timeout fails with.
@@ -79,7 +80,21 @@ const withinDeadline = <A, E, R, F>(
   const own = bounded(setsDeadline ? settingDeadline(self, millis) : self, duration, timedOut)
   return boundedBy<A, E | F | Permanent<TimeoutExceeded>, R>(own, millis, (left) =>
     // No time left before the deadline: what cannot finish is never started.
-    left <= 0 ? Effect.fail(deadlinePassed(Duration.zero)) : bounded(self, Duration.millis(left), deadlinePassed))
+    left <= 0 ? noTimeLeft() : bounded(self, Duration.millis(left), deadlinePassed))
+}
+
+let noTimeLeftError: Permanent<TimeoutExceeded> | undefined
+
+// No time left: every such attempt fails with the same error, true for each (duration zero, scope
+// "deadline", kind "Timeout"), so it is made once, frozen and shared with its exit; its stack is
+// only `TimeoutExceeded: <message>` (a trace would point at whichever call came first).
+const noTimeLeft = (): Exit.Exit<never, Permanent<TimeoutExceeded>> => {
+  if (noTimeLeftError === undefined) {
+    const error = new TimeoutExceeded({ duration: Duration.zero, scope: "deadline" })
+    Object.defineProperty(error, "stack", { value: `TimeoutExceeded: ${error.message}`, enumerable: false, configurable: true })
+    noTimeLeftError = shared(new Permanent({ error: Object.freeze(error), kind: "Timeout" }))
+  }
+  return failExit(noTimeLeftError)
 }
 
 // A bound cut short by the deadline is the caller's time running out: nothing retries it.

@@ -25,3 +25,17 @@ export const metrics = {
   budgetExhausted: counter("resilience_budget_exhausted_total", "Retries denied by a retry budget, by operation"),
   retrySuccesses: counter("resilience_retry_successes_total", "Calls that succeeded after retrying, by operation")
 } as const
+
+/**
+ * A metric of the same series as `metric` (a gauge or one of the counters above) with a series-key
+ * cache of its own. `Metric.withAttributes` merges its attributes into the context and the wrapped
+ * metric keeps the key of the last attribute set it saw: a metric shared by several attribute sets
+ * (a circuit's two transitions, Open → HalfOpen → Open) serialises its attributes on every update,
+ * one wrapped per attribute set does it once.
+ */
+export const sameSeries = (metric: Metric.Metric<number, unknown>): Metric.Metric<number, unknown> => {
+  const options = metric.description === undefined ? {} : { description: metric.description }
+  if (metric.type === "Gauge") return Metric.gauge(metric.id, options)
+  if (metric.type === "Counter") return Metric.counter(metric.id, { ...options, incremental: true })
+  return metric
+}

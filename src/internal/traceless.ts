@@ -11,7 +11,7 @@
  * `Cause.pretty`; their `stack` is `<Tag>: <message>`. What they lack is V8's internal error slot
  * (`util.types.isNativeError` is false), which nothing in Effect reads.
  */
-import { Data } from "effect"
+import { Data, Exit } from "effect"
 
 /** `Data.TaggedError(tag)`, for classes whose instances need no stack trace. */
 export const TracelessError = <Tag extends string>(tag: Tag): ReturnType<typeof Data.TaggedError<Tag>> => {
@@ -45,3 +45,22 @@ export const TracelessError = <Tag extends string>(tag: Tag): ReturnType<typeof 
   })
   return Traceless as unknown as ReturnType<typeof Data.TaggedError<Tag>>
 }
+
+const exitKey = Symbol.for("effect-resilience/sharedExit")
+
+/**
+ * Freezes an error that several rejections hand out, and keeps its failed exit beside it (a
+ * hidden, non-enumerable field), so a rejection that reuses it allocates nothing: not the error,
+ * not its cause, not its exit. Only for errors whose every field is true for every call that gets
+ * them (a rejection's circuit name and retry-after, a bulkhead's limits); frozen, so no caller can
+ * make one call's error lie about another's.
+ */
+export const shared = <E extends object>(error: E): E => {
+  Object.defineProperty(error, exitKey, { value: Exit.fail(error), enumerable: false })
+  return Object.freeze(error)
+}
+
+/** The failed exit of `error`: the one kept with a `shared` error, else a new one. */
+export const failExit = <E>(error: E): Exit.Exit<never, E> =>
+  (typeof error === "object" && error !== null ? (error as { readonly [exitKey]?: Exit.Exit<never, E> })[exitKey] : undefined) ??
+    Exit.fail(error)

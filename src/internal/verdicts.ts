@@ -2,9 +2,9 @@
  * Verdicts and the classifier behind `Failure`: `Transient` and `Permanent`, and the precedence that
  * turns any error value into one of them (own flags, HTTP statuses, codes, messages, causes).
  */
-import { Duration, Effect } from "effect"
+import { Cause, Duration, Effect } from "effect"
 import { dual } from "effect/Function"
-import { BreakerOpen } from "./breaker/errors.ts"
+import { BreakerOpen, verdictKey } from "./breaker/errors.ts"
 import {
   codeVerdict,
   httpStatusTable,
@@ -17,7 +17,7 @@ import {
 import { retryAfterFromHeaders, retryAfterOf } from "./hints.ts"
 import { describe, get, isInstance, isObjectLike, MAX_TEXT, nested, prototypeOf, stringAt } from "./inspect.ts"
 import type { Kind } from "./kind.ts"
-import { TracelessError } from "./traceless.ts"
+import { failExit, TracelessError } from "./traceless.ts"
 
 /**
  * A failure that may succeed if tried again. `retryAfter` carries a server's hint
@@ -94,12 +94,24 @@ export const permanent = <E>(error: E, options?: PermanentOptions): Permanent<E>
 /**
  * Is this value a `Transient`?
  */
-export const isTransient = (u: unknown): u is Transient<unknown> => isInstance(u, Transient)
+export const isTransient = (u: unknown): u is Transient<unknown> => isVerdict(u, Transient.prototype, Permanent.prototype, Transient)
 
 /**
  * Is this value a `Permanent`?
  */
-export const isPermanent = (u: unknown): u is Permanent<unknown> => isInstance(u, Permanent)
+export const isPermanent = (u: unknown): u is Permanent<unknown> => isVerdict(u, Permanent.prototype, Transient.prototype, Permanent)
+
+/**
+ * `instanceof` walks the whole prototype chain of every error that is not the class asked for, on
+ * a path that sees many classes (several checks per failure): the exact prototype answers for the
+ * verdicts themselves, the other verdict and plain objects, `instanceof` only for the rest.
+ */
+const isVerdict = (u: unknown, own: object, other: object, C: abstract new(...args: never) => unknown): boolean => {
+  const proto = prototypeOf(u)
+  if (proto === own) return true
+  if (proto === other || proto === Object.prototype || proto === null || proto === undefined) return false
+  return isInstance(u, C)
+}
 
 /**
  * Is this value either verdict?
@@ -323,7 +335,10 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
   return <E>(error: E): ClassifiedError<E> => {
     // The breaker's own rejection, the hot failure path of an outage: the verdict step 1 gives it.
     // (An exact prototype check: `instanceof` is the dearer test where many classes pass by.)
-    if (prototypeOf(error) === BreakerOpen.prototype) return new Permanent({ error, kind: "CircuitOpen" }) as ClassifiedError<E>
+    // A shared rejection carries its verdict, made once (`internal/breaker/circuit.ts`).
+    if (prototypeOf(error) === BreakerOpen.prototype) {
+      return ((error as { readonly [verdictKey]?: Permanent<E> })[verdictKey] ?? new Permanent({ error, kind: "CircuitOpen" })) as ClassifiedError<E>
+    }
     if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
     try {
       return decide(error) as ClassifiedError<E>
@@ -361,7 +376,17 @@ export const classify: {
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, classifier?: Classifier<E>): Effect.Effect<A, ClassifiedError<E>, R> => {
     const decide = resolveClassifier(classifier)
-    return Effect.mapError(self, (error) => decide(error) as ClassifiedError<E>)
+    // `Effect.mapError`, but a lone unannotated failure becomes its verdict's exit directly: a
+    // shared rejection's verdict keeps one (`shared`), so an open circuit's classified rejection
+    // allocates nothing here.
+    return Effect.catchCause(self, (cause): Effect.Effect<never, ClassifiedError<E>> => {
+      const reasons = cause.reasons
+      if (reasons.length === 1) {
+        const only = reasons[0]!
+        if (only._tag === "Fail" && only.annotations.size === 0) return failExit(decide(only.error) as ClassifiedError<E>)
+      }
+      return Effect.failCause(Cause.map(cause, (error) => decide(error) as ClassifiedError<E>))
+    })
   }
 )
 

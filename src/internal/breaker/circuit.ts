@@ -15,7 +15,9 @@ import { Cause, type Clock, Duration, Effect, type Exit, Stream } from "effect"
 import { toMillis } from "../fields.ts"
 import type { ClosedPath } from "../fused.ts"
 import { NOTHING } from "../onExit.ts"
-import { BreakerOpen } from "./errors.ts"
+import { failExit, shared } from "../traceless.ts"
+import { Permanent } from "../verdicts.ts"
+import { BreakerOpen, verdictKey } from "./errors.ts"
 import type { Admission, Change, CircuitConfig, LocalCircuit, Outcome, State, Stats, StoredCircuit, StoreService, Token } from "./model.ts"
 import { publish, type Publisher, publishRejections, type Transition } from "./publish.ts"
 
@@ -33,6 +35,17 @@ export interface Family {
   /** Slow-call threshold in ms, when a slow-call rule exists. */
   readonly slowerThan: number | undefined
   readonly store: StoreService
+  /**
+   * The last rejection handed out, reused while it is true for the next one (same circuit, same
+   * retry-after in ms): in an outage most rejections of a millisecond share one frozen error.
+   */
+  lastRejection: SharedRejection | undefined
+}
+
+interface SharedRejection {
+  readonly name: string
+  readonly after: number | undefined
+  readonly error: BreakerOpen
 }
 
 // Effect's onExit primitive accepts a handler that returns undefined (no finalizer effect to run);
@@ -106,7 +119,7 @@ export class Circuit implements ClosedPath {
     if (local === undefined) return undefined
     const now = this.now()
     if (!local.rejectsAt(now)) return undefined
-    return this.rejection(local.admitAt(now) as Rejected)
+    return this.rejection(local.retryAfterAt === undefined ? (local.admitAt(now) as Rejected).retryAfterMillis : local.retryAfterAt(now))
   }
 
   /** The outcome of a call admitted by `admitClosed`; undefined when there is nothing to run. */
@@ -215,7 +228,11 @@ export class Circuit implements ClosedPath {
       // A rejection changes nothing: no uninterruptible region needed (an open circuit's hot path).
       if (local !== undefined) {
         const now = this.now()
-        if (local.rejectsAt(now)) return this.rejected(local.admitAt(now) as Rejected)
+        if (local.rejectsAt(now)) {
+          // In memory a rejection is no machine step: its error (and exit) is the shared one.
+          if (local.retryAfterAt !== undefined) return failExit(this.rejection(local.retryAfterAt(now)))
+          return this.rejected(local.admitAt(now) as Rejected)
+        }
       }
       return this.guarded(effect)
     })
@@ -248,14 +265,24 @@ export class Circuit implements ClosedPath {
 
   /** Counts a rejection (published with the next change or stats read) and fails with `BreakerOpen`. */
   rejected(admission: Rejected): Effect.Effect<never, BreakerOpen> {
-    const error = this.rejection(admission)
-    return admission.change === undefined ? Effect.fail(error) : Effect.andThen(this.publish(admission.change), Effect.fail(error))
+    const error = this.rejection(admission.retryAfterMillis)
+    return admission.change === undefined ? failExit(error) : Effect.andThen(this.publish(admission.change), failExit(error))
   }
 
-  rejection(admission: Rejected): BreakerOpen {
+  /**
+   * Counts a rejection and returns its error: the family's last one when it is still true (this
+   * circuit, the same retry-after), else a new one, frozen and shared with its exit and its
+   * `Permanent` verdict (what the default classifier makes of it).
+   */
+  rejection(after: number | undefined): BreakerOpen {
     this.rejections++
-    const after = admission.retryAfterMillis
-    return BreakerOpen.fast(this.name, after === undefined ? undefined : Duration.millis(after))
+    const family = this.family
+    const last = family.lastRejection
+    if (last !== undefined && last.after === after && last.name === this.name) return last.error
+    const error = BreakerOpen.fast(this.name, after === undefined ? undefined : Duration.millis(after))
+    Object.defineProperty(error, verdictKey, { value: shared(new Permanent({ error, kind: "CircuitOpen" })), enumerable: false })
+    family.lastRejection = { name: this.name, after, error: shared(error) }
+    return error
   }
 
   get state(): Effect.Effect<State> {

@@ -13,6 +13,12 @@
 import { Duration } from "effect"
 import { TracelessError } from "../traceless.ts"
 
+/**
+ * Where a shared rejection keeps its `Permanent` verdict's failed exit (set by the circuit that
+ * shares it, read by the default classifier's fast path and by a pipeline's fused frame).
+ */
+export const verdictKey: unique symbol = Symbol.for("effect-resilience/BreakerOpen/verdict")
+
 /** A call rejected by an open, busy half-open or isolated circuit. */
 export class BreakerOpen extends TracelessError("BreakerOpen")<{
   readonly name: string

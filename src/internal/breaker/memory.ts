@@ -70,6 +70,11 @@ export class MemoryCircuit implements StoredCircuit, LocalCircuit {
     }
   }
 
+  retryAfterAt(now: number): number | undefined {
+    // What `admitAt` reports for a rejection: it never changes the state (see `rejectsAt`).
+    return M.retryAfter(this.state, now)
+  }
+
   admitAt(now: number): Admission {
     return toAdmission(this.apply(ADMIT, now), now)
   }

@@ -196,6 +196,12 @@ export interface LocalCircuit {
   /** Whether an admission now would be rejected without changing anything (open, isolated, or every probe slot taken). */
   readonly rejectsAt: (now: number) => boolean
   readonly admitAt: (now: number) => Admission
+  /**
+   * After `rejectsAt(now)` said yes: that rejection's retry-after in ms (undefined when none is
+   * known), without the machine step `admitAt` would allocate. Only for stores whose rejection
+   * changes nothing (in memory); the breaker asks `admitAt` otherwise.
+   */
+  readonly retryAfterAt?: ((now: number) => number | undefined) | undefined
   readonly recordAt: (token: Token, outcome: Outcome, now: number) => Change | undefined
   /** Whether forgetting the circuit now loses nothing: a fresh circuit would behave the same. */
   readonly forgettable: (now: number) => boolean

@@ -145,7 +145,7 @@ export const makeFamily = (options: OptionsInput | KeyedInput, config: CircuitCo
     for (const rule of config.rules) {
       if (rule._tag === "SlowCallRate") slowerThan = Math.min(slowerThan ?? Infinity, rule.slowerThan)
     }
-    const publisher: Publisher = { pubsub, log: options.log ?? true, sinks: defaults.sinks }
+    const publisher: Publisher = { pubsub, log: options.log ?? true, sinks: defaults.sinks, attributed: new Map() }
     const store = options.store ?? (yield* defaults.store)
     if (store.retain !== undefined) yield* store.retain
     return {
@@ -154,7 +154,8 @@ export const makeFamily = (options: OptionsInput | KeyedInput, config: CircuitCo
       publisher,
       classify: options.classify ?? defaults.classify,
       slowerThan,
-      store
+      store,
+      lastRejection: undefined
     }
   })
 

@@ -9,10 +9,11 @@
  * observer that counts the call. The guards are built by `Pipeline.fromPolicy`; this module only
  * composes them.
  */
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
 import { type ClosedPath, slotsOf } from "../fused.ts"
 import { onExitUnlessNothing } from "../onExit.ts"
+import { failExit } from "../traceless.ts"
 import type { Plan } from "../retry/loop.ts"
 import { resume } from "../retry/loop.ts"
 import { fuse, fusedEntry, type Observer } from "./fused.ts"
@@ -74,9 +75,10 @@ export const assemble = (parts: Parts) => {
       // Full: rejected here, counted by the observer, with no frame (an outage's hot path).
       const full = slots.rejectNow()
       if (full !== undefined) {
-        const exit = Exit.fail(full)
+        const exit = failExit(full)
         const observed = observe(exit, startedAt)
-        return observed === undefined ? exit : Effect.andThen(observed, exit)
+        // Uninterruptible, as the exit observer's effect is on every other path (a dead letter).
+        return observed === undefined ? exit : Effect.uninterruptible(Effect.andThen(observed, exit))
       }
       let held = false
       // The slot is taken once the exit observer is in place: an interruption before that point

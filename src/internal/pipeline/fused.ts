@@ -12,6 +12,7 @@ import { Cause, Effect, Exit } from "effect"
 import type { Budget } from "../../RetryBudget.ts"
 import type { ClosedPath } from "../fused.ts"
 import { NOTHING, onExitUnlessNothing } from "../onExit.ts"
+import { failExit } from "../traceless.ts"
 import type { Classified } from "../verdicts.ts"
 
 export type { ClosedPath }
@@ -40,6 +41,16 @@ export interface FusedOptions {
 
 const SUCCESS: Exit.Exit<unknown, unknown> = Exit.void
 
+/** The first typed failure of a cause without defects (what the retry continues with), else undefined. */
+const retriable = (cause: Cause.Cause<unknown>): Cause.Fail<unknown> | undefined => {
+  let failure: Cause.Fail<unknown> | undefined
+  for (const reason of cause.reasons) {
+    if (reason._tag === "Die") return undefined
+    if (reason._tag === "Fail" && failure === undefined) failure = reason
+  }
+  return failure
+}
+
 const then = (a: Effect.Effect<void> | undefined, b: Effect.Effect<void> | undefined): Effect.Effect<void> | undefined =>
   a === undefined ? b : b === undefined ? a : Effect.andThen(a, b)
 
@@ -63,14 +74,20 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
     },
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<A, unknown, R> => {
       const recorded = fast ? closed!.closedExit(Exit.failCause(cause), startedAt ?? 0) : NOTHING
-      const failure = Cause.hasDies(cause) ? undefined : cause.reasons.find((reason) => reason._tag === "Fail")
+      const failure = retriable(cause)
       let rest: Effect.Effect<A, unknown, R>
       if (failure === undefined) {
         const observed = observer === undefined ? NOTHING : observer(Exit.failCause(cause), startedAt)
         rest = observed === undefined ? Effect.failCause(cause) : Effect.andThen(observed, Effect.failCause(cause))
       } else {
         const next = resume(guarded, failure.error)
-        rest = observer === undefined ? next : onExitUnlessNothing(next, (exit) => observer(exit, startedAt))
+        if (observer === undefined) rest = next
+        else if (Exit.isExit(next as unknown)) {
+          // Decided at once (a Permanent, a spent budget): observed here, no exit handler needed.
+          const observed = observer(next as unknown as Exit.Exit<A, unknown>, startedAt)
+          // Uninterruptible, as an exit handler's effect would be (a dead letter is not cut short).
+          rest = observed === undefined ? next : Effect.uninterruptible(Effect.andThen(observed, next))
+        } else rest = onExitUnlessNothing(next, (exit) => observer(exit, startedAt))
       }
       return recorded === undefined ? rest : Effect.andThen(recorded, rest)
     }
@@ -84,11 +101,15 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
     const verdict = classify!(open) as Classified<unknown>
     // A classifier that would retry the rejection: the usual failure path, minus the breaker's frame.
     if (verdict._tag !== "Permanent") return handlers(false, startedAt).onFailure(Cause.fail(open))
-    const exit = Exit.fail(verdict)
+    // A shared rejection's verdict comes with its exit: nothing allocated per rejection.
+    const exit = failExit(verdict)
     const observed = observer === undefined ? NOTHING : observer(exit, startedAt)
-    return observed === undefined ? exit : Effect.andThen(observed, exit)
+    return observed === undefined ? exit : Effect.uninterruptible(Effect.andThen(observed, exit))
   }
   const classify = options.classify
+  // An untimed call's frame is the same every time: built once.
+  const matchedFast = Effect.matchCauseEffect(attempt, untimedFast)
+  const matchedGuarded = Effect.matchCauseEffect(breaker === undefined ? attempt : guarded, untimedGuarded)
   return () => {
     budget?.onRequest()
     const fast = closed !== undefined && closed.admitClosed()
@@ -98,7 +119,7 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
       const open = closed.rejectNow()
       if (open !== undefined) return rejected(open, timed ? now() : undefined)
     }
-    if (!timed) return Effect.matchCauseEffect(first, fast ? untimedFast : untimedGuarded)
+    if (!timed) return fast ? matchedFast : matchedGuarded
     return Effect.matchCauseEffect(first, handlers(fast, now()))
   }
 }

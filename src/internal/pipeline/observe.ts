@@ -3,7 +3,7 @@
  * rejections, budget denials) and, for a final failure the policy wants kept, store a dead letter
  * before the failure returns.
  */
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import type { Recorder } from "../../Telemetry.ts"
 import { kindOf } from "../errorInfo.ts"
 import type { Kind } from "../kind.ts"
@@ -25,7 +25,16 @@ export const rejectionReason = (error: unknown): string | undefined => {
 // RateLimit): said here, not classified again for every rejection of an outage.
 const rejectionKind: Readonly<Record<string, Kind>> = { circuit_open: "CircuitOpen", bulkhead_full: "RateLimit" }
 
-const isBudgetDenial = (error: unknown): boolean => error instanceof RetriesExhausted && error.reason === "budget"
+/** `Cause.findErrorOption` without the `Option` (a rejection's hot path allocates nothing here). */
+const firstFailure = (cause: Cause.Cause<unknown>): Cause.Fail<unknown> | undefined => {
+  for (const reason of cause.reasons) if (reason._tag === "Fail") return reason
+  return undefined
+}
+
+// The tag first: `instanceof` walks the whole prototype chain of every other failure.
+const isBudgetDenial = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "RetriesExhausted" &&
+  error instanceof RetriesExhausted && error.reason === "budget"
 
 export interface ObserveOptions {
   readonly name: string
@@ -54,12 +63,12 @@ export const observer = (
       recorder.recordCall(true, durationMs, undefined)
       return NOTHING
     }
-    const error = Cause.findErrorOption(exit.cause)
-    if (Option.isNone(error)) {
+    const error = firstFailure(exit.cause)
+    if (error === undefined) {
       if (!Cause.hasInterruptsOnly(exit.cause)) recorder.recordCall(false, durationMs, "Unknown")
       return NOTHING
     }
-    const failure = error.value
+    const failure = error.error
     const reason = rejectionReason(failure)
     if (reason !== undefined) recorder.recordRejection(reason)
     recorder.recordCall(false, durationMs, reason === undefined ? kindOf(failure) : rejectionKind[reason]!, reason !== undefined)

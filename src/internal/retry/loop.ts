@@ -2,7 +2,7 @@
  * The retry loop: what happens after a call's first failure. Entered only once something fails, so
  * a call that succeeds at once never touches the schedule, the clock or the logs.
  */
-import { Clock, Context, Duration, Effect, Pull, Schedule } from "effect"
+import { type Cause, Clock, Context, Duration, Effect, Fiber, Pull, Schedule } from "effect"
 import type { Classified, Permanent, Transient } from "../verdicts.ts"
 import type { Budget } from "../../RetryBudget.ts"
 import { denyNowOf } from "../budgetPeek.ts"
@@ -10,7 +10,7 @@ import { CurrentDeadline } from "../deadline.ts"
 import { hintOf } from "../hints.ts"
 import { describe } from "../inspect.ts"
 import type { Kind } from "../kind.ts"
-import { TracelessError } from "../traceless.ts"
+import { failExit, TracelessError } from "../traceless.ts"
 
 /** Why a retry loop gave up on a transient failure (see `Retry.ExhaustedReason`). */
 export type ExhaustedReason = "schedule" | "predicate" | "kind" | "budget" | "retryAfter" | "deadline"
@@ -121,13 +121,7 @@ const exhausted = <E>(
   reason: ExhaustedReason,
   retryAfter?: Duration.Duration
 ): Effect.Effect<never, RetriesExhausted<E>> => {
-  const error = new RetriesExhausted({
-    attempts,
-    elapsed: Duration.millis(now - firstFailureAt),
-    last,
-    reason,
-    ...(retryAfter === undefined ? {} : { retryAfter })
-  })
+  const error = exhaustedError(attempts, now - firstFailureAt, last, reason, retryAfter)
   if (!plan.log) return Effect.fail(error)
   let unlogged: { readonly budgetDenialsNotLogged?: number } = {}
   if (reason === "budget" && plan.budget !== undefined) {
@@ -145,6 +139,29 @@ const exhausted = <E>(
     Effect.annotateLogs(annotations(plan, attempts, last, { attempts, reason, ...hint, ...unlogged })),
     Effect.andThen(Effect.fail(error))
   )
+}
+
+const ZERO = Duration.millis(0)
+
+/**
+ * `new RetriesExhausted(...)` with its fields set one by one, in the constructor's order (a spent
+ * budget builds one per call of an outage: no argument object, no `Object.assign`).
+ */
+const exhaustedError = <E>(
+  attempts: number,
+  elapsedMillis: number,
+  last: Transient<E>,
+  reason: ExhaustedReason,
+  retryAfter: Duration.Duration | undefined
+): RetriesExhausted<E> => {
+  const error = Object.create(RetriesExhausted.prototype) as { -readonly [K in keyof RetriesExhausted<E>]: RetriesExhausted<E>[K] }
+  error._tag = "RetriesExhausted"
+  error.attempts = attempts
+  error.elapsed = elapsedMillis === 0 ? ZERO : Duration.millis(elapsedMillis)
+  error.last = last
+  error.reason = reason
+  if (retryAfter !== undefined) error.retryAfter = retryAfter
+  return error as RetriesExhausted<E>
 }
 
 /** A hint above the cap, or one whose wait would end past the total time limit, is not waited for. */
@@ -231,25 +248,38 @@ export const resume = <A, E, R, R2>(
   error: E
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const verdict = plan.classify(error)
-  if (verdict._tag === "Permanent") return Effect.fail(verdict)
+  // A shared verdict (an open circuit's, an expired deadline's) comes with its exit.
+  if (verdict._tag === "Permanent") return failExit(verdict)
+  // Run from a fiber's handler (the usual case), the fiber is at hand without a step of its own.
+  const current = Fiber.getCurrent()
+  if (current !== undefined) return answeredAtOnce(plan, verdict, current) ?? retryLoop(self, plan, verdict)
   if (plan.budget === undefined) return retryLoop(self, plan, verdict)
-  // Under a deadline the loop may end first with reason "deadline": only the loop knows the delay.
-  return Effect.withFiber((fiber) =>
-    (fiber.getRef(CurrentDeadline) === undefined ? deniedAtOnce(plan, verdict) : undefined) ?? retryLoop(self, plan, verdict)
-  )
+  return Effect.withFiber((fiber) => answeredAtOnce(plan, verdict, fiber) ?? retryLoop(self, plan, verdict))
 }
 
 /**
- * A spent budget's answer without the loop: when the loop's first round would reach the budget
- * (the kind is retried, no `while`, no hint, a first retry the schedule allows) and the budget
- * denies it now, the call ends as the loop would end it, `RetriesExhausted` with reason `"budget"`.
+ * The loop's answer without the loop, where its first round surely reaches the check that ends
+ * it (the kind is retried, no `while`, no hint, a first retry the schedule allows): a deadline
+ * already past ends it with reason `"deadline"` (any delay starts the next attempt past it), else
+ * a spent budget that denies the retry now with reason `"budget"`. Checked in the loop's order:
+ * under a deadline not yet past, only the loop knows the delay, so the budget is asked there.
  */
-const deniedAtOnce = <E>(plan: Plan<E, any>, first: Transient<E>): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
-  const denyNow = plan.budget === undefined || plan.firstRetryAllowed !== true ? undefined : denyNowOf(plan.budget)
-  if (denyNow === undefined || plan.while !== undefined) return undefined
+const answeredAtOnce = <E>(
+  plan: Plan<E, any>,
+  first: Transient<E>,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<never, RetriesExhausted<E>> | undefined => {
+  if (plan.firstRetryAllowed !== true || plan.while !== undefined) return undefined
+  const deadline = fiber.getRef(CurrentDeadline)
+  if (deadline === undefined && plan.budget === undefined) return undefined
   if (plan.allowKind !== undefined && !plan.allowKind(first.kind)) return undefined
   if (plan.checkHints && hintOf(first) !== undefined) return undefined
-  return denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
+  if (deadline !== undefined) {
+    const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+    return now >= deadline ? exhausted(plan, 1, now, now, first, "deadline") : undefined
+  }
+  const denyNow = denyNowOf(plan.budget!)
+  return denyNow !== undefined && denyNow(first) ? exhausted(plan, 1, 0, 0, first, "budget") : undefined
 }
 
 /** Applies a plan to one effect: a first success costs one `Effect.catch` (with a budget, its hooks in one `matchEffect`). */
@@ -258,18 +288,26 @@ export const apply = <A, E, R, R2>(
   plan: Plan<E, R2>
 ): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
   const loop = (error: E): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => resume(self, plan, error)
+  // `Effect.catch(self, loop)`, with its commonest cause (one typed failure) read directly; any
+  // other cause gets `Effect.catch`'s own answer (defects elected, interruptions kept).
+  const recover = (cause: Cause.Cause<E>): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
+    const reasons = cause.reasons
+    if (reasons.length === 1 && reasons[0]!._tag === "Fail") return loop(reasons[0]!.error)
+    return Effect.catch(Effect.failCause(cause), loop)
+  }
   const budget = plan.budget
-  if (budget === undefined) return Effect.catch(self, loop)
+  if (budget === undefined) return Effect.catchCause(self, recover)
   // One frame for both outcomes (a success counted, a failure into the loop), as `catch` + `map` would be two.
   const handlers = {
-    onFailure: loop,
+    onFailure: recover,
     onSuccess: (a: A): Effect.Effect<A> => {
       budget.onSuccess(false)
       return Effect.succeed(a)
     }
   }
+  const matched = Effect.matchCauseEffect(self, handlers)
   return Effect.suspend(() => {
     budget.onRequest()
-    return Effect.matchEffect(self, handlers)
+    return matched
   })
 }
