@@ -12,6 +12,8 @@ export interface ClosedPath {
   readonly closedExit: (exit: Exit.Exit<unknown, unknown>, start: number) => Effect.Effect<void> | undefined
   /** A rejection that changes nothing (the circuit stays as it is), counted; else undefined. */
   readonly rejectNow: () => unknown
+  /** A state change the last `rejectNow` took from the store (learned from the fleet), to publish with it. */
+  readonly takeNews: () => Effect.Effect<void> | undefined
   /** The breaker times calls (a slow-call rule), so every admitted call must read the clock. */
   readonly needsStart: boolean
   /** The breaker's clock, in milliseconds. */

@@ -6,10 +6,10 @@
 // adjustments), and wait only for IO, so a loaded machine changes how long they take, not what
 // they assert.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { Redis } from "effect/persistence"
 import { TestClock } from "effect/testing"
-import { CircuitBreaker } from "../../src/index.ts"
+import { CircuitBreaker, Pipeline } from "../../src/index.ts"
 import { CircuitBreakerStore } from "../../src/redis/index.ts"
 import { redisLayer, uniquePrefix } from "./helpers.ts"
 import { type Counts, countingRedis, deafRedis, waitFor } from "./support.ts"
@@ -101,6 +101,26 @@ describe("near-cache Redis breaker store", () => {
       assert.strictEqual((yield* stored("db", prefix)).tag, "Open")
       // The learning call of each, one flush each from the failing three, nothing else.
       assert.deepStrictEqual(counts.map((c) => c.evals), [2, 2, 2, 1])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.effect("a pipeline's fast rejection publishes the opening its replica learned from the fleet", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("news")
+      const options: CircuitBreaker.Options = { name: "llm", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }
+      const [tripper, watcher] = yield* Effect.forEach([0, 1], () => processWith(prefix, options, redisLayer()))
+      for (const b of [tripper, watcher]) yield* b.execute(Effect.succeed("learn"))
+      const seen: Array<CircuitBreaker.Transition> = []
+      yield* Effect.forkChild(Stream.runForEach(watcher.changes, (t) => Effect.sync(() => seen.push(t))))
+      // Three failures in one process: the third trips the shared circuit at once and it is published.
+      for (let i = 0; i < 3; i++) yield* Effect.flip(tripper.execute(Effect.fail("down")))
+      // The watcher's calls go through a pipeline's fused frame: admitted locally until the
+      // publication arrives, then rejected there, without the breaker's own frame.
+      const fused = Effect.succeed("ok").pipe(Pipeline.retryThroughBreaker(watcher, { maxRetries: 1, log: false }))
+      const rejected = yield* waitFor(() => Effect.map(Effect.result(fused), (r) => r._tag === "Failure"))
+      assert.isTrue(rejected, "the watcher learns the opening")
+      // The transition it learned is published with that rejection, not dropped.
+      assert.isTrue(yield* waitFor(() => seen.length > 0, 5_000), "the learned opening reaches watcher.changes")
+      assert.deepStrictEqual(seen.map((t) => [t.from, t.to]), [["Closed", "Open"]])
     }).pipe(Effect.scoped), 30_000)
 
   it.effect("consecutive failures: a success in another process clears them, as in strict mode", () =>

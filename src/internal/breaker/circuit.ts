@@ -71,6 +71,8 @@ export class Circuit implements ClosedPath {
   ignored = 0
   rejections = 0
   publishedRejections = 0
+  /** A change handed over with a fused-path rejection, not yet published (see `takeNews`). */
+  news: Change | undefined = undefined
   /** Used since the last eviction sweep. */
   touched = true
   /** Eviction sweeps since the circuit was last used (a small integer: a time would be a heap number per circuit). */
@@ -119,7 +121,20 @@ export class Circuit implements ClosedPath {
     if (local === undefined) return undefined
     const now = this.now()
     if (!local.rejectsAt(now)) return undefined
-    return this.rejection(local.retryAfterAt === undefined ? (local.admitAt(now) as Rejected).retryAfterMillis : local.retryAfterAt(now))
+    if (local.retryAfterAt !== undefined) return this.rejection(local.retryAfterAt(now))
+    const admission = local.admitAt(now) as Rejected
+    // A near-cache replica hands over a transition it learned from the fleet with its next
+    // admission: kept for the caller to publish (`takeNews`), never dropped.
+    if (admission.change !== undefined) this.news = admission.change
+    return this.rejection(admission.retryAfterMillis)
+  }
+
+  /** A change `rejectNow` took from the store, to publish with the rejection; undefined when none. */
+  takeNews(): Effect.Effect<void> | undefined {
+    const change = this.news
+    if (change === undefined) return undefined
+    this.news = undefined
+    return this.publish(change)
   }
 
   /** The outcome of a call admitted by `admitClosed`; undefined when there is nothing to run. */

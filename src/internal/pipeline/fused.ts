@@ -98,13 +98,19 @@ export const fusedEntry = <A, R>(attempt: Effect.Effect<A, unknown, R>, options:
   const shouldTime = options.shouldTime
   const now = alwaysTimed ? () => closed!.now() : options.now ?? Date.now
   const rejected = (open: unknown, startedAt: number | undefined): Effect.Effect<A, unknown, R> => {
+    // A transition the circuit learned from the fleet comes out with its first rejection: published first.
+    const news = closed!.takeNews()
     const verdict = classify!(open) as Classified<unknown>
     // A classifier that would retry the rejection: the usual failure path, minus the breaker's frame.
-    if (verdict._tag !== "Permanent") return handlers(false, startedAt).onFailure(Cause.fail(open))
+    if (verdict._tag !== "Permanent") {
+      const failed = handlers(false, startedAt).onFailure(Cause.fail(open))
+      return news === undefined ? failed : Effect.andThen(news, failed)
+    }
     // A shared rejection's verdict comes with its exit: nothing allocated per rejection.
     const exit = failExit(verdict)
     const observed = observer === undefined ? NOTHING : observer(exit, startedAt)
-    return observed === undefined ? exit : Effect.uninterruptible(Effect.andThen(observed, exit))
+    const answer = observed === undefined ? exit : Effect.uninterruptible(Effect.andThen(observed, exit))
+    return news === undefined ? answer : Effect.andThen(news, answer)
   }
   const classify = options.classify
   // An untimed call's frame is the same every time: built once.
