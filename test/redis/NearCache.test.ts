@@ -107,7 +107,8 @@ describe("near-cache Redis breaker store", () => {
     Effect.gen(function*() {
       const prefix = uniquePrefix("news")
       const options: CircuitBreaker.Options = { name: "llm", trip: CircuitBreaker.consecutive(3), openFor: "10 seconds", log: false }
-      const [tripper, watcher] = yield* Effect.forEach([0, 1], () => processWith(prefix, options, redisLayer()))
+      const tripper = yield* processWith(prefix, options, redisLayer())
+      const watcher = yield* processWith(prefix, options, redisLayer())
       for (const b of [tripper, watcher]) yield* b.execute(Effect.succeed("learn"))
       const seen: Array<CircuitBreaker.Transition> = []
       yield* Effect.forkChild(Stream.runForEach(watcher.changes, (t) => Effect.sync(() => seen.push(t))))
