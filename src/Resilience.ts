@@ -336,7 +336,7 @@ export const toAsync = <Args extends ReadonlyArray<unknown>, A>(
   fn: (...args: Args) => Promise<A>
 ): ((...args: Args) => Promise<A>) & { readonly withSignal: (signal: AbortSignal) => (...args: Args) => Promise<A> } =>
   Object.assign(
-    (...args: Args) => Effect.runPromise(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e }))),
+    (...args: Args) => runAbortable(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e })), undefined),
     {
       withSignal: (signal: AbortSignal) => (...args: Args) =>
         runAbortable(pipeline.execute(Effect.tryPromise({ try: () => fn(...args), catch: (e) => e })), signal)
@@ -365,7 +365,7 @@ export const toAsyncWithSignal = <Args extends ReadonlyArray<unknown>, A>(
   fn: (signal: AbortSignal, ...args: Args) => Promise<A>
 ): ((...args: Args) => Promise<A>) & { readonly withSignal: (signal: AbortSignal) => (...args: Args) => Promise<A> } => {
   const call = (args: Args) => pipeline.execute(Effect.tryPromise({ try: (signal) => fn(signal, ...args), catch: (e) => e }))
-  return Object.assign((...args: Args) => Effect.runPromise(call(args)), {
+  return Object.assign((...args: Args) => runAbortable(call(args), undefined), {
     withSignal: (signal: AbortSignal) => (...args: Args) => runAbortable(call(args), signal)
   })
 }

@@ -5,7 +5,7 @@ import { TestClock } from "effect/testing"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { DeadLetter, Policy, Resilience } from "../src/index.ts"
+import { CircuitBreaker, DeadLetter, Failure, Policy, Resilience } from "../src/index.ts"
 import { quiet, scripted } from "./support/scripted.ts"
 
 
@@ -417,6 +417,32 @@ describe("Resilience.wrap", () => {
     }, { log: false })
     const error = await wrapped().then(() => undefined, (e: unknown) => e)
     assert.strictEqual((error as { _tag?: string })._tag, "Permanent")
+    await wrapped.dispose()
+  })
+
+  it("an open circuit's rejections are the caller's own errors: writable, distinct, the same fields", async () => {
+    // Inside Effect an open circuit hands out one frozen error per millisecond; a promise caller's
+    // framework may write to an error (err.status = 503), which must not throw.
+    const policy = { ...fast, retry: { ...fast.retry, maxRetries: 0 }, circuitBreaker: { consecutiveFailures: 1, openFor: "1 hour" } } as const
+    const wrapped = Resilience.wrap(policy, async () => {
+      throw Object.assign(new Error("unavailable"), { status: 503 })
+    }, { log: false })
+    await wrapped().then(() => undefined, (e: unknown) => e) // opens the circuit
+    const [first, second] = await Promise.all([0, 1].map(() => wrapped().then(() => undefined, (e: unknown) => e))) as Array<Failure.Permanent<CircuitBreaker.BreakerOpen>>
+    Object.assign(first!, { status: 503 })
+    assert.isUndefined((second as unknown as { status?: number }).status, "one caller's write is not another's")
+    for (const error of [first!, second!]) {
+      assert.isTrue(Failure.isPermanent(error))
+      assert.strictEqual(error.kind, "CircuitOpen")
+      assert.instanceOf(error.error, CircuitBreaker.BreakerOpen)
+      assert.isFalse(Object.isFrozen(error))
+      assert.isFalse(Object.isFrozen(error.error))
+      assert.doesNotThrow(() => Object.assign(error, { status: 503, headerSent: true }))
+      assert.doesNotThrow(() => Object.assign(error.error, { expose: false }))
+    }
+    assert.notStrictEqual(first, second)
+    assert.notStrictEqual(first!.error, second!.error)
+    assert.strictEqual(first!.error.name, second!.error.name)
     await wrapped.dispose()
   })
 

@@ -60,6 +60,19 @@ export const shared = <E extends object>(error: E): E => {
   return Object.freeze(error)
 }
 
+/**
+ * A caller's own copy of a `shared` error (and of a shared error it wraps, such as a verdict's
+ * `error`), for promise callers: their frameworks may write to an error (`err.status = 503`,
+ * `err.headerSent = true`), which a frozen, shared one would refuse with a TypeError. Any other
+ * value is returned as it is.
+ */
+export const thawed = <E>(error: E): E => {
+  if (typeof error !== "object" || error === null || !Object.prototype.hasOwnProperty.call(error, exitKey)) return error
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(error)), error) as Record<string, unknown>
+  if ("error" in copy) copy.error = thawed(copy.error)
+  return copy as E
+}
+
 /** The failed exit of `error`: the one kept with a `shared` error, else a new one. */
 export const failExit = <E>(error: E): Exit.Exit<never, E> =>
   (typeof error === "object" && error !== null ? (error as { readonly [exitKey]?: Exit.Exit<never, E> })[exitKey] : undefined) ??
