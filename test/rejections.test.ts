@@ -224,6 +224,23 @@ describe("spent budget: RetriesExhausted without the loop", () => {
       assert.deepStrictEqual([early.reason, early.attempts, Duration.toMillis(early.elapsed)], ["budget", 1, 0])
       assert.isFalse("retryAfter" in early)
     }))
+
+  // The fast path builds it without the class's constructor: it must be what `new` would give.
+  it.effect("the same object as `new Retry.RetriesExhausted(...)`: prototype, own keys in order, message, stack", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.tokenBucket({ capacity: 1, retryCost: 5 })
+      const last = Failure.transient({ status: 503 }, { kind: "Server" })
+      const early = failureOf(yield* Effect.exit(Effect.fail(last).pipe(Retry.retry({ maxRetries: 3, initialDelay: 10, budget, log: false }))))
+      const made = new Retry.RetriesExhausted({ attempts: 1, elapsed: Duration.millis(0), last, reason: "budget" })
+      assert.strictEqual(Object.getPrototypeOf(early), Retry.RetriesExhausted.prototype)
+      assert.strictEqual(early.constructor, Retry.RetriesExhausted)
+      assert.deepStrictEqual(Object.keys(early), Object.keys(made))
+      assert.deepStrictEqual(early, made)
+      assert.strictEqual(early.last, last)
+      assert.strictEqual(early.message, made.message)
+      assert.strictEqual(early.stack, made.stack)
+      assert.isTrue(early instanceof Error)
+    }))
 })
 
 describe("expired deadline: Timeout.attempt does not start", () => {

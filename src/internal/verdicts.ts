@@ -336,10 +336,15 @@ export const makeClassifier = (options: ClassifierOptions = {}): <E>(error: E) =
     // The breaker's own rejection, the hot failure path of an outage: the verdict step 1 gives it.
     // (An exact prototype check: `instanceof` is the dearer test where many classes pass by.)
     // A shared rejection carries its verdict, made once (`internal/breaker/circuit.ts`).
-    if (prototypeOf(error) === BreakerOpen.prototype) {
+    const proto = prototypeOf(error)
+    if (proto === BreakerOpen.prototype) {
       return ((error as { readonly [verdictKey]?: Permanent<E> })[verdictKey] ?? new Permanent({ error, kind: "CircuitOpen" })) as ClassifiedError<E>
     }
-    if (isTransient(error) || isPermanent(error)) return error as unknown as ClassifiedError<E>
+    // A verdict passes as it is; its exact prototype answers without asking for it again (a spent
+    // budget classifies one per call of an outage), `isTransient`/`isPermanent` for subclasses.
+    if (proto === Transient.prototype || proto === Permanent.prototype || isTransient(error) || isPermanent(error)) {
+      return error as unknown as ClassifiedError<E>
+    }
     try {
       return decide(error) as ClassifiedError<E>
     } catch {

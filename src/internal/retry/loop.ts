@@ -144,9 +144,32 @@ const exhausted = <E>(
 const ZERO = Duration.millis(0)
 
 /**
- * `new RetriesExhausted(...)` with its fields set one by one, in the constructor's order (a spent
- * budget builds one per call of an outage: no argument object, no `Object.assign`).
+ * `new RetriesExhausted(...)` without its constructor's argument object and `Object.assign` (a
+ * spent budget builds one per call of an outage): a plain constructor on the class's prototype,
+ * whose instances V8 lays out with their fields in place (an `Object.create` object would grow
+ * them one by one). Same prototype, same own fields in the same order, so `instanceof`, the tag
+ * and equality are the class's.
  */
+const Exhausted = function(
+  this: Record<string, unknown>,
+  attempts: number,
+  elapsed: Duration.Duration,
+  last: Transient<unknown>,
+  reason: ExhaustedReason
+) {
+  this._tag = "RetriesExhausted"
+  this.attempts = attempts
+  this.elapsed = elapsed
+  this.last = last
+  this.reason = reason
+} as unknown as new<E>(
+  attempts: number,
+  elapsed: Duration.Duration,
+  last: Transient<E>,
+  reason: ExhaustedReason
+) => { -readonly [K in keyof RetriesExhausted<E>]: RetriesExhausted<E>[K] }
+Exhausted.prototype = RetriesExhausted.prototype
+
 const exhaustedError = <E>(
   attempts: number,
   elapsedMillis: number,
@@ -154,12 +177,7 @@ const exhaustedError = <E>(
   reason: ExhaustedReason,
   retryAfter: Duration.Duration | undefined
 ): RetriesExhausted<E> => {
-  const error = Object.create(RetriesExhausted.prototype) as { -readonly [K in keyof RetriesExhausted<E>]: RetriesExhausted<E>[K] }
-  error._tag = "RetriesExhausted"
-  error.attempts = attempts
-  error.elapsed = elapsedMillis === 0 ? ZERO : Duration.millis(elapsedMillis)
-  error.last = last
-  error.reason = reason
+  const error = new Exhausted(attempts, elapsedMillis === 0 ? ZERO : Duration.millis(elapsedMillis), last, reason)
   if (retryAfter !== undefined) error.retryAfter = retryAfter
   return error as RetriesExhausted<E>
 }
@@ -292,7 +310,7 @@ export const apply = <A, E, R, R2>(
   // other cause gets `Effect.catch`'s own answer (defects elected, interruptions kept).
   const recover = (cause: Cause.Cause<E>): Effect.Effect<A, Permanent<E> | RetriesExhausted<E>, R | R2> => {
     const reasons = cause.reasons
-    if (reasons.length === 1 && reasons[0]!._tag === "Fail") return loop(reasons[0]!.error)
+    if (reasons.length === 1 && reasons[0]!._tag === "Fail") return resume(self, plan, reasons[0]!.error)
     return Effect.catch(Effect.failCause(cause), loop)
   }
   const budget = plan.budget

@@ -110,10 +110,8 @@ export const fromDecoded = <E, R>(
   return {
     // Backoff.fromPolicy already stretches delays to Retry-After when the policy says so.
     schedule: fromPolicy(policy),
-    classify: (error: E) => {
-      const verdict = custom === undefined ? undefined : custom(error)
-      return verdict ?? fallback(error) as Classified<E>
-    },
+    // Without a classifier of the user's, the default one itself (a failure asks it once per call).
+    classify: custom === undefined ? fallback as (error: E) => Classified<E> : (error: E) => custom(error) ?? fallback(error) as Classified<E>,
     allowKind: kindFilter(policy),
     while: hooks.while,
     onRetry: hooks.onRetry,
