@@ -18,6 +18,7 @@ import * as CircuitBreaker from "../CircuitBreaker.ts"
 import * as Failure from "../Failure.ts"
 import * as Hedge from "../Hedge.ts"
 import { CurrentDeadline } from "../internal/deadline.ts"
+import { readHeader } from "../internal/hints.ts"
 import { restartable } from "../internal/http/body.ts"
 import { failedBeforeSending, hostOf, idempotentMethods, readPushback } from "../internal/http/rules.ts"
 import { describe, get } from "../internal/inspect.ts"
@@ -136,11 +137,8 @@ const propagated = (
   return left === undefined ? withAttempt : HttpClientRequest.setHeader(withAttempt, names.timeLeft, String(Math.max(0, Math.floor(left))))
 }
 
-const header = (error: unknown, name: string): string | undefined => {
-  const headers = get(get(error, "response"), "headers")
-  if (headers === undefined || headers === null || typeof headers !== "object") return undefined
-  return Option.getOrUndefined(Headers.get(headers as Headers.Headers, name))
-}
+// The one safe header reader (any header shape, never throws); it takes lower-case names.
+const header = (error: unknown, name: string): string | undefined => readHeader(get(get(error, "response"), "headers"), name.toLowerCase())
 
 const newKey: Effect.Effect<string> = Effect.map(
   Effect.all([Random.nextIntBetween(0, 0xffffffff), Random.nextIntBetween(0, 0xffffffff), Random.nextIntBetween(0, 0xffffffff)]),

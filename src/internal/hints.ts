@@ -63,9 +63,10 @@ const MAX_HEADERS = 256
 /**
  * One header from any of the shapes clients use: fetch/undici `Headers` and axios' `AxiosHeaders`
  * (a `get` method), a `Map`, Node's and the AWS SDK's plain records (any case, string or array
- * values), undici's raw `[name, value, name, value, …]` arrays (strings or bytes) and entry lists.
+ * values), undici's raw `[name, value, name, value, …]` arrays (strings or bytes) and entry lists. `name`
+ * is lower-case. Never throws.
  */
-const readHeader = (headers: unknown, name: string): string | undefined => {
+export const readHeader = (headers: unknown, name: string): string | undefined => {
   if (!isObjectLike(headers)) return undefined
   if (Array.isArray(headers)) {
     const length = Math.min(Number(get(headers, "length")) || 0, MAX_HEADERS * 2)

@@ -32,9 +32,10 @@ import { type Clock, Duration, Effect, Layer, Result, Schema, type Scope } from 
 import { Redis } from "effect/persistence"
 import * as Stores from "../CircuitBreakerStore.ts"
 import type { CircuitConfig, StoredCircuit } from "../internal/breaker/model.ts"
-import { Delay, PositiveDelay, withDefault } from "../internal/fields.ts"
+import { PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import * as S from "../internal/redis/breakerScript.ts"
+import { outageFields } from "../internal/redis/guard.ts"
 import { nearCache } from "../internal/redis/nearStore.ts"
 import { channelOf, type Resolved, type StoreContext } from "../internal/redis/storeContext.ts"
 import { RedisCircuit } from "../internal/redis/strictCircuit.ts"
@@ -63,10 +64,7 @@ export const StorePolicy = Schema.Struct({
   flushInterval: withDefault(PositiveDelay, "20 millis"),
   heartbeat: withDefault(PositiveDelay, "1 second"),
   probeLease: withDefault(PositiveDelay, "30 seconds"),
-  idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
-  onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
-  storeTimeout: withDefault(PositiveDelay, "100 millis"),
-  retryStoreAfter: withDefault(Delay, "1 second")
+  ...outageFields
 })
 
 /**

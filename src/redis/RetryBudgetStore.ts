@@ -31,10 +31,10 @@
 import { Clock, Duration, Effect, Result, Schedule, Schema, type Scope } from "effect"
 import { Redis } from "effect/persistence"
 import type { Transient } from "../Failure.ts"
-import { Delay, IntBetween, PositiveDelay, withDefault } from "../internal/fields.ts"
+import { IntBetween, PositiveDelay, withDefault } from "../internal/fields.ts"
 import type { PolicyError } from "../internal/policyError.ts"
 import * as B from "../internal/redis/budgetScript.ts"
-import { Guard } from "../internal/redis/guard.ts"
+import { Guard, outageFields } from "../internal/redis/guard.ts"
 import { decodeOptions } from "../internal/strict.ts"
 import { bucketConfig, TokenBucket } from "../internal/tokenBucket.ts"
 import { type RetryBudget, type Stats, type TokenBucketOptions, TokenBucketPolicy } from "../RetryBudget.ts"
@@ -61,11 +61,8 @@ export const StorePolicy = Schema.Struct({
   prefix: withDefault(Schema.String, "resilience:budget:"),
   leaseSize: withDefault(IntBetween(0, 1_000_000), 25),
   leaseTimeToLive: withDefault(PositiveDelay, "10 seconds"),
-  idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
   flushEvery: withDefault(PositiveDelay, "1 second"),
-  onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
-  storeTimeout: withDefault(PositiveDelay, "100 millis"),
-  retryStoreAfter: withDefault(Delay, "1 second")
+  ...outageFields
 })
 
 /**

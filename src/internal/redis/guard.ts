@@ -7,7 +7,20 @@
  *
  * @internal
  */
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
+import { Delay, PositiveDelay, withDefault } from "../fields.ts"
+
+/**
+ * The fields a shared breaker and a shared budget both take for an outage, with their defaults
+ * in one place: how long an idle key lives, what callers do while Redis is away (decide in this
+ * process, or reject), how long a command may take, and how long to stop asking after a failure.
+ */
+export const outageFields = {
+  idleTimeToLive: withDefault(PositiveDelay, "1 hour"),
+  onStoreError: withDefault(Schema.Literals(["allow", "reject"]), "allow"),
+  storeTimeout: withDefault(PositiveDelay, "100 millis"),
+  retryStoreAfter: withDefault(Delay, "1 second")
+}
 
 /** Options of a guard, in milliseconds. */
 export interface GuardOptions {
