@@ -9,12 +9,11 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Option, Result } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { dual } from "effect/Function"
 import * as internal from "./internal/deadline.ts"
-import { Delay } from "./internal/fields.ts"
-import { PolicyError, prefixIssues } from "./internal/policyError.ts"
-import { decodeStrict } from "./internal/strict.ts"
+import { PolicyError } from "./internal/policyError.ts"
+import { durationArgument } from "./internal/strict.ts"
 
 /**
  * The current call's deadline as `Clock` milliseconds, `undefined` for none. Provide it to set a
@@ -70,7 +69,7 @@ export const within: {
   (duration: Duration.Input): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, duration: Duration.Input): Effect.Effect<A, E, R> => {
-  const decoded = decodeStrict(Delay, duration)
-  if (Result.isFailure(decoded)) return Effect.die(new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) }))
-  return internal.settingDeadline(self, Duration.toMillis(decoded.success))
+  const decoded = durationArgument(duration)
+  if (decoded instanceof PolicyError) return Effect.die(decoded)
+  return internal.settingDeadline(self, Duration.toMillis(decoded))
 })

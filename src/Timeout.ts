@@ -8,13 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Data, Duration, Effect, type Exit, Result } from "effect"
+import { Data, Duration, Effect, type Exit } from "effect"
 import { dual } from "effect/Function"
 import { Permanent, Transient } from "./Failure.ts"
 import { boundedBy, settingDeadline } from "./internal/deadline.ts"
-import { Delay } from "./internal/fields.ts"
-import { PolicyError, prefixIssues } from "./internal/policyError.ts"
-import { decodeStrict } from "./internal/strict.ts"
+import { PolicyError } from "./internal/policyError.ts"
+import { durationArgument } from "./internal/strict.ts"
 import { timeoutOrElse } from "./internal/timer.ts"
 import { failExit, shared } from "./internal/traceless.ts"
 
@@ -45,22 +44,15 @@ export class TimeoutExceeded extends Data.TaggedError("TimeoutExceeded")<{
   }
 }
 
-// The same rule as a policy's `timeout` / `attemptTimeout` fields.
-const validDuration = (input: Duration.Input): Duration.Duration | PolicyError => {
-  const decoded = decodeStrict(Delay, input)
-  return Result.isSuccess(decoded)
-    ? decoded.success
-    : new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) })
-}
-
 // Both bounds: interrupt `self` after `input` and fail with the verdict `timedOut` builds. An invalid
-// duration makes the effect die with a PolicyError (a combinator has no error channel of its own).
+// duration (read by the same rule as a policy's `timeout` / `attemptTimeout` fields) makes the
+// effect die with a PolicyError (a combinator has no error channel of its own).
 const bounded = <A, E, R, F>(
   self: Effect.Effect<A, E, R>,
   input: Duration.Input,
   timedOut: (duration: Duration.Duration) => F
 ): Effect.Effect<A, E | F, R> => {
-  const duration = validDuration(input)
+  const duration = durationArgument(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
   return timeoutOrElse(self, duration, () => Effect.fail(timedOut(duration)))
 }
@@ -74,7 +66,7 @@ const withinDeadline = <A, E, R, F>(
   setsDeadline: boolean,
   timedOut: (duration: Duration.Duration) => F
 ): Effect.Effect<A, E | F | Permanent<TimeoutExceeded>, R> => {
-  const duration = validDuration(input)
+  const duration = durationArgument(input)
   if (duration instanceof PolicyError) return Effect.die(duration)
   const millis = Duration.toMillis(duration)
   const own = bounded(setsDeadline ? settingDeadline(self, millis) : self, duration, timedOut)

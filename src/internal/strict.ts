@@ -13,10 +13,10 @@
  *
  * @internal
  */
-import { Exit, Result, Schema, SchemaAST, SchemaIssue } from "effect"
-import { isDurationAst } from "./fields.ts"
+import { type Duration, Exit, Result, Schema, SchemaAST, SchemaIssue } from "effect"
+import { Delay, isDurationAst } from "./fields.ts"
 import { advice, type Alias, aliases } from "./aliases.ts"
-import { normalizeKey, PolicyError, type PolicyIssue, resultOf, showValue, suggest } from "./policyError.ts"
+import { normalizeKey, PolicyError, type PolicyIssue, prefixIssues, resultOf, showValue, suggest } from "./policyError.ts"
 import { chooseObjects, type FieldIndex, indexOf, isPlainObject, literalOf, members, objectsOf } from "./schemaAst.ts"
 
 export { advice, type Alias, aliases }
@@ -406,4 +406,13 @@ export const fieldScore = (ast: SchemaAST.AST, keys: ReadonlyArray<string>): num
   if (objects === undefined) return 0
   const index = indexOf(objects)
   return keys.filter((key) => index.byKey.has(normalizeKey(key)) || nearest(key, index) !== undefined).length
+}
+
+/**
+ * A combinator's duration argument (`Timeout.attempt("2 seconds")`, `Deadline.within(…)`), read
+ * like a policy's delays, or the `PolicyError` naming it at path `duration`.
+ */
+export const durationArgument = (input: Duration.Input): Duration.Duration | PolicyError => {
+  const decoded = decodeStrict(Delay, input)
+  return Result.isSuccess(decoded) ? decoded.success : new PolicyError({ issues: prefixIssues(["duration"], decoded.failure.issues) })
 }
